@@ -36,18 +36,11 @@
 #include <sys/socket.h>
 
 #include "libknet.h"
+#include "core/acl.h"
 #include "core/runtime.h"
 #include "log/logger.h"
 
 namespace knet::core {
-
-// One access-list rule of a link, as given to knet_link_add_acl().
-struct AclRule {
-    sockaddr_storage ss1{};
-    sockaddr_storage ss2{};
-    check_type_t type = CHECK_TYPE_ADDRESS;
-    check_acceptreject_t action = CHECK_ACCEPT;
-};
 
 struct Link {
     uint8_t id = 0;
@@ -65,7 +58,15 @@ struct Link {
     uint64_t pong_timeout_ms = KNET_LINK_DEFAULT_PING_TIMEOUT;
     unsigned int ping_precision = KNET_LINK_DEFAULT_PING_PRECISION;
     uint8_t pong_count = KNET_LINK_DEFAULT_PONG_COUNT;
+    // Access list (core/acl.h).  A static UDP link starts with one rule
+    // accepting its destination address, as in libknet; the application
+    // manages the rules of dynamic links.  Enforced on receive only while
+    // Handle::access_lists is set.
     std::vector<AclRule> acl;
+
+    // Back to the unconfigured defaults (configuration part only; the
+    // engine resets `rt` in Engine::link_cleared).
+    void reset_config();
 
     // ---- runtime (see core/runtime.h for its own rules) ----
     LinkRuntime rt;
@@ -75,7 +76,7 @@ struct Host {
     knet_node_id_t id = 0;
 
     // ---- configuration (Handle::lock) ----
-    std::string name;
+    std::string name;              // defaults to the decimal host id
     uint8_t policy = KNET_LINK_POLICY_PASSIVE;
     std::array<Link, KNET_MAX_LINK> links;
 
@@ -93,6 +94,7 @@ struct Channel {
     bool created = false;  // we created the socketpair and close both ends
     bool is_socket = false;
     std::atomic<bool> has_error{false};  // read failed: removed from polling
+    void reset();          // back to unused (closes nothing)
 };
 
 struct SockNotify {
@@ -145,7 +147,7 @@ public:
 
     // ---- settings (Handle::lock unless atomic) ----
     std::atomic<bool> forwarding{false};
-    bool access_lists = false;
+    bool access_lists = false;              // knet_handle_enable_access_lists
     unsigned int pmtud_interval_s = KNET_PMTUD_DEFAULT_INTERVAL;
     unsigned int manual_mtu = 0;            // knet_handle_pmtud_set; 0 = discover
     uint32_t reconnect_interval_ms = KNET_TRANSPORT_DEFAULT_RECONNECT_INTERVAL;
