@@ -1,0 +1,174 @@
+#include "proto/defrag.h"
+
+#include <cstring>
+
+namespace knet::proto {
+
+std::string_view to_string(DefragDrop d) noexcept {
+    switch (d) {
+        case DefragDrop::None: return "none";
+        case DefragDrop::BadFragNum: return "invalid fragment count";
+        case DefragDrop::BadFragSeq: return "invalid fragment sequence";
+        case DefragDrop::Empty: return "empty fragment";
+        case DefragDrop::Stale: return "fragment of a finished or expired datagram";
+        case DefragDrop::Duplicate: return "duplicate fragment";
+        case DefragDrop::FragNumMismatch: return "fragment count mismatch";
+        case DefragDrop::SizeMismatch: return "fragment size mismatch";
+        case DefragDrop::TooLarge: return "reassembled datagram too large";
+    }
+    return "unknown";
+}
+
+namespace {
+// Slots are kept for sequence numbers in [newest - kKeepBehind, newest].
+constexpr uint16_t kKeepBehind = kDefragBuffers;
+
+DefragResult dropped(DefragDrop why) noexcept {
+    DefragResult r;
+    r.status = DefragStatus::Dropped;
+    r.reason = why;
+    return r;
+}
+}  // namespace
+
+Reassembler::Reassembler(uint64_t max_age_ns) : max_age_ns_(max_age_ns) {
+    // Not zeroed on purpose: untouched pages of idle hosts stay unmapped.
+    for (auto& s : slots_) s.buf = std::make_unique_for_overwrite<uint8_t[]>(kMaxPacketSize);
+}
+
+void Reassembler::clear() noexcept {
+    for (auto& s : slots_) s.in_use = false;
+}
+
+size_t Reassembler::in_use() const noexcept {
+    size_t n = 0;
+    for (const auto& s : slots_) n += s.in_use ? 1 : 0;
+    return n;
+}
+
+void Reassembler::reclaim(SeqNum newest, uint64_t now_ns) noexcept {
+    for (auto& s : slots_) {
+        if (!s.in_use) continue;
+        if (newest != 0 && seq_behind(s.seq, newest) > kKeepBehind) {
+            s.in_use = false;
+        } else if (max_age_ns_ != 0 && now_ns > s.last_update &&
+                   now_ns - s.last_update > max_age_ns_) {
+            s.in_use = false;
+        }
+    }
+}
+
+Reassembler::Slot* Reassembler::find(SeqNum seq) noexcept {
+    for (auto& s : slots_) {
+        if (s.in_use && s.seq == seq) return &s;
+    }
+    return nullptr;
+}
+
+Reassembler::Slot& Reassembler::take_slot() noexcept {
+    Slot* oldest = &slots_[0];
+    for (auto& s : slots_) {
+        if (!s.in_use) return s;
+        if (s.last_update < oldest->last_update) oldest = &s;
+    }
+    return *oldest;
+}
+
+DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> payload,
+                               uint64_t now_ns, Dedup& seen) noexcept {
+    if (h.frag_num == 0) return dropped(DefragDrop::BadFragNum);
+    if (payload.empty()) return dropped(DefragDrop::Empty);
+    if (payload.size() > kMaxPacketSize) return dropped(DefragDrop::TooLarge);
+    if (h.frag_num == 1) {
+        DefragResult r;
+        r.status = DefragStatus::Complete;
+        r.datagram = payload;
+        return r;
+    }
+    if (h.frag_seq == 0 || h.frag_seq > h.frag_num) return dropped(DefragDrop::BadFragSeq);
+
+    if (seen.epoch() != epoch_) {
+        clear();
+        epoch_ = seen.epoch();
+    }
+    reclaim(seen.reference(), now_ns);
+
+    Slot* slot = find(h.seq);
+    if (slot == nullptr) {
+        if (!seen.check(h.seq, Dedup::Track::Defrag)) return dropped(DefragDrop::Stale);
+        seen.mark(h.seq, Dedup::Track::Defrag);
+        slot = &take_slot();
+        slot->in_use = true;
+        slot->seq = h.seq;
+        slot->frag_num = h.frag_num;
+        slot->frag_size = 0;
+        slot->last_size = 0;
+        slot->frag_recv = 0;
+        slot->last_parked = false;
+        slot->received.reset();
+    }
+    slot->last_update = now_ns;
+
+    if (h.frag_num != slot->frag_num) return dropped(DefragDrop::FragNumMismatch);
+    if (slot->received.test(h.frag_seq)) return dropped(DefragDrop::Duplicate);
+
+    const size_t len = payload.size();
+    const size_t others = static_cast<size_t>(slot->frag_num) - 1;  // non-last fragments
+    const bool is_last = h.frag_seq == slot->frag_num;
+    uint8_t* const buf = slot->buf.get();
+
+    if (is_last) {
+        if (slot->frag_size != 0) {
+            if (len > slot->frag_size) return dropped(DefragDrop::SizeMismatch);
+            if (others * slot->frag_size + len > kMaxPacketSize) {
+                slot->in_use = false;
+                return dropped(DefragDrop::TooLarge);
+            }
+            std::memcpy(buf + others * slot->frag_size, payload.data(), len);
+        } else {
+            // Offset unknown until a non-last fragment tells the fragment
+            // size: park it at the end of the buffer.
+            std::memcpy(buf + kMaxPacketSize - len, payload.data(), len);
+            slot->last_parked = true;
+        }
+        slot->last_size = static_cast<uint32_t>(len);
+    } else {
+        if (slot->frag_size != 0) {
+            if (len != slot->frag_size) return dropped(DefragDrop::SizeMismatch);
+        } else {
+            if (slot->last_size != 0 && slot->last_size > len) {
+                return dropped(DefragDrop::SizeMismatch);
+            }
+            // The smallest datagram this fragment size allows must fit.
+            size_t last = slot->last_size != 0 ? slot->last_size : 1;
+            if (others * len + last > kMaxPacketSize) {
+                slot->in_use = false;
+                return dropped(DefragDrop::TooLarge);
+            }
+            slot->frag_size = static_cast<uint32_t>(len);
+        }
+        std::memcpy(buf + (static_cast<size_t>(h.frag_seq) - 1) * len, payload.data(), len);
+    }
+    slot->received.set(h.frag_seq);
+    ++slot->frag_recv;
+
+    if (slot->frag_recv < slot->frag_num) {
+        DefragResult r;
+        r.status = DefragStatus::Pending;
+        return r;
+    }
+
+    // All fragments here; frag_num >= 2 so frag_size and last_size are known.
+    const size_t last_off = others * slot->frag_size;
+    if (slot->last_parked) {
+        // Parked region and final place may overlap: memmove.
+        std::memmove(buf + last_off, buf + kMaxPacketSize - slot->last_size, slot->last_size);
+    }
+    DefragResult r;
+    r.status = DefragStatus::Complete;
+    r.datagram = std::span<const uint8_t>(buf, last_off + slot->last_size);
+    slot->in_use = false;
+    return r;
+}
+
+}  // namespace knet::proto

@@ -1,0 +1,121 @@
+// Per-source-host reassembly of fragmented DATA packets.
+//
+// Behaviour of libknet 1.x (threads_rx.c pckt_defrag/find_pckt_defrag_buf,
+// host.c _reclaim_old_defrag_bufs), made safe:
+//
+// * kDefragBuffers (32) reassembly slots per host, each able to hold a whole
+//   datagram (kMaxPacketSize), allocated once at construction.
+// * A fragment goes to the slot already collecting its sequence number.  A
+//   sequence number without a slot starts one only if the Dedup "Defrag"
+//   track has not seen it (otherwise it was completed or reclaimed already and
+//   its fragments are dropped as Stale); it takes a free slot, or the slot
+//   updated least recently.
+// * Slots whose sequence number is more than kDefragBuffers + 1 behind the
+//   host's newest sequence number (Dedup::reference()) are reclaimed; all
+//   slots are dropped when the Dedup state is wiped (peer restart).
+// * Optionally (max_age_ns != 0) slots not updated for max_age_ns are
+//   reclaimed; the reference has no such timeout.
+// * Validation the reference lacked (1.35 added some): frag_num 0 is invalid;
+//   frag_seq must be 1..frag_num; every fragment of a datagram must agree on
+//   frag_num (a different frag_num for the same seq is dropped); all non-last
+//   fragments must have the same size, the last one no larger; the total
+//   never exceeds kMaxPacketSize; empty fragments and duplicates are dropped.
+// * frag_num == 1 is not fragmented: the payload comes straight back (its
+//   frag_seq, 0 from the reference, is not checked).
+//
+// Time is a parameter (monotonic nanoseconds) so tests use simulated time.
+// Not thread-safe: one instance per source host, used by the receive path.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "proto/dedup.h"
+#include "proto/seqnum.h"
+#include "proto/wire.h"
+
+namespace knet::proto {
+
+inline constexpr size_t kDefragBuffers = 32;  // reference: KNET_DEFRAG_BUFFERS
+
+enum class DefragStatus : uint8_t {
+    Complete,  // `datagram` holds the whole datagram
+    Pending,   // fragment stored, more to come
+    Dropped,   // fragment refused, see `reason`
+};
+
+enum class DefragDrop : uint8_t {
+    None = 0,
+    BadFragNum,        // frag_num == 0
+    BadFragSeq,        // frag_seq not in 1..frag_num
+    Empty,             // fragment without user data
+    Stale,             // datagram already reassembled, or its slot was reclaimed
+    Duplicate,         // this fragment was received already
+    FragNumMismatch,   // frag_num differs from the first fragment of this seq
+    SizeMismatch,      // fragment size inconsistent with the others
+    TooLarge,          // the datagram (or fragment) would exceed kMaxPacketSize (slot freed)
+};
+std::string_view to_string(DefragDrop d) noexcept;
+
+struct DefragResult {
+    DefragStatus status = DefragStatus::Dropped;
+    DefragDrop reason = DefragDrop::None;
+    // When Complete: the reassembled datagram.  It points into this
+    // Reassembler (or, for frag_num == 1, is the payload passed in) and stays
+    // valid until the next call to push() or clear().
+    std::span<const uint8_t> datagram;
+};
+
+class Reassembler {
+public:
+    // max_age_ns: reclaim slots idle for longer than this (0 = never, as the
+    // reference).
+    explicit Reassembler(uint64_t max_age_ns = 0);
+
+    Reassembler(const Reassembler&) = delete;
+    Reassembler& operator=(const Reassembler&) = delete;
+    Reassembler(Reassembler&&) noexcept = default;
+    Reassembler& operator=(Reassembler&&) noexcept = default;
+
+    // Feeds one received DATA packet (its header and user data) at time
+    // now_ns.  `seen` is the same host's Dedup; the caller has already done
+    // seen.check(h.seq) (Delivered track), as the reference does, and marks
+    // Delivered itself after handing the datagram to the application.
+    DefragResult push(const DataHeader& h, std::span<const uint8_t> payload, uint64_t now_ns,
+                      Dedup& seen) noexcept;
+
+    // Drops every reassembly in progress.
+    void clear() noexcept;
+
+    // Number of slots currently collecting a datagram.
+    size_t in_use() const noexcept;
+
+private:
+    struct Slot {
+        std::unique_ptr<uint8_t[]> buf;  // kMaxPacketSize bytes
+        std::bitset<256> received;       // indexed by frag_seq
+        uint64_t last_update = 0;
+        uint32_t frag_size = 0;          // size of non-last fragments, 0 = unknown yet
+        uint32_t last_size = 0;          // size of the last fragment, 0 = not received
+        uint16_t frag_recv = 0;
+        SeqNum seq = 0;
+        uint8_t frag_num = 0;
+        bool last_parked = false;        // last fragment parked at the buffer end
+        bool in_use = false;
+    };
+
+    void reclaim(SeqNum newest, uint64_t now_ns) noexcept;
+    Slot* find(SeqNum seq) noexcept;
+    Slot& take_slot() noexcept;
+
+    std::array<Slot, kDefragBuffers> slots_;
+    uint64_t max_age_ns_;
+    uint32_t epoch_ = 0;
+};
+
+}  // namespace knet::proto
