@@ -67,6 +67,7 @@ void LinkHeartbeat::recompute_timeout_adj() {
 std::optional<LinkTransition> LinkHeartbeat::go_down(LinkChangeReason reason) {
     received_pong_ = 0;
     has_pong_ = false;
+    status_pong_last_ns_ -= status_pong_last_ns_ % 1'000'000'000ULL;
     pong_last_ns_ = 0;
     backoff_ = kPongTimeoutBackoff;
     recompute_timeout_adj();
@@ -134,6 +135,7 @@ PongResult LinkHeartbeat::on_pong(uint64_t echoed_ns, uint64_t now_ns) {
     // Any authenticated pong proves the peer is alive.
     has_pong_ = true;
     pong_last_ns_ = now_ns;
+    status_pong_last_ns_ = now_ns;
 
     if (echoed_ns > now_ns) {
         out.verdict = PongVerdict::InvalidTimestamp;

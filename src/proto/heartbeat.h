@@ -155,6 +155,10 @@ public:
     LatencyStats latency_stats() const { return stats_; }
     // Monotonic time of the last pong since the last down, 0 if none.
     uint64_t pong_last_ns() const { return has_pong_ ? pong_last_ns_ : 0; }
+    // knet_link_status.pong_last as the reference reports it: the time of the
+    // last pong ever received (0 if never); after a down its sub-second part
+    // is cleared (the reference zeroes tv_nsec to mark "no pong since down").
+    uint64_t status_pong_last_ns() const { return status_pong_last_ns_; }
     // Monotonic time of the last ping sent, 0 if none.
     uint64_t ping_last_ns() const { return has_ping_ ? ping_last_ns_ : 0; }
     // Current adjusted pong timeout in microseconds (also the base of the
@@ -183,6 +187,7 @@ private:
     uint64_t ping_last_ns_ = 0;
     bool has_pong_ = false;
     uint64_t pong_last_ns_ = 0;
+    uint64_t status_pong_last_ns_ = 0;
     bool adjust_armed_ = false;
     uint64_t next_adjust_ns_ = 0;
 };

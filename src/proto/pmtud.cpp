@@ -154,6 +154,16 @@ bool LinkPmtud::due(uint64_t now_ns, uint32_t interval_s, bool force) const {
     return now_ns - last_run_ns_ >= sat_mul(interval_s, 1'000'000'000ULL);
 }
 
+uint64_t LinkPmtud::reply_wait_us(uint32_t mult) const {
+    const uint64_t base = params_.pong_timeout_adj_us;
+    if (!params_.crypto.in_use) {
+        return base;
+    }
+    // Crypto under load answers slowly: wait longer, but never more than
+    // kPmtudMaxCryptoReplyWaitUs (unless the timeout itself is longer).
+    return std::max(base, std::min(sat_mul(base, mult), kPmtudMaxCryptoReplyWaitUs));
+}
+
 uint32_t LinkPmtud::ipproto() const {
     return ip_overhead(params_.family) + params_.transport_overhead;
 }
@@ -247,8 +257,7 @@ PmtudStep LinkPmtud::on_send_result(ProbeSendResult result, uint32_t kernel_mtu,
     case ProbeSendResult::Sent: {
         waiting_ = true;
         sent_at_ns_ = now_ns;
-        timeout_us_ = params_.crypto.in_use ? sat_mul(params_.pong_timeout_adj_us, crypto_mult_)
-                                            : params_.pong_timeout_adj_us;
+        timeout_us_ = reply_wait_us(crypto_mult_);
         deadline_ns_ = sat_add(now_ns, sat_mul(timeout_us_, kNsPerUs));
         crypto_reduce_ = true;
         PmtudStep step;
@@ -306,8 +315,10 @@ PmtudStep LinkPmtud::on_timer(uint64_t now_ns) {
     }
     waiting_ = false;
     now_ns_ = now_ns;
-    if (params_.crypto.in_use && crypto_mult_ < kPmtudCryptoTimeoutMultiplierMax) {
-        // Crypto under load answers slowly: give the same size more time.
+    if (params_.crypto.in_use && crypto_mult_ < kPmtudCryptoTimeoutMultiplierMax &&
+        reply_wait_us(crypto_mult_ * 2) > reply_wait_us(crypto_mult_)) {
+        // Crypto under load answers slowly: give the same size more time
+        // (only while that actually means a longer wait).
         crypto_mult_ *= 2;
         crypto_reduce_ = false;
         return prepare_probe(false);

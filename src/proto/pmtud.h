@@ -23,9 +23,15 @@
 // not having a valid MTU; so does an aborted run.  Runs repeat every pmtud
 // interval (default 60 s), at once when the link comes up, or when forced.
 //
-// Difference from the reference, on purpose: a reply whose size is not the
+// Differences from the reference, on purpose: a reply whose size is not the
 // one of the outstanding probe (a late reply to an earlier probe) is ignored
-// instead of failing the current probe.
+// instead of failing the current probe; a kernel MTU hint that is not below
+// the refused size is ignored (EPERM from a firewall would loop otherwise);
+// the crypto-multiplied reply wait is capped at 30 s and the same size is
+// only re-sent after a timeout while the wait actually grows (the reference
+// waits up to 128 * pong_timeout_adj, which makes a silent-drop path take
+// ~40 minutes to converge with crypto; here a few minutes); an unforced run
+// after a failed one waits at least one second.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +53,9 @@ inline constexpr uint32_t kPmtudDefaultIntervalS = 60;  // KNET_PMTUD_DEFAULT_IN
 inline constexpr uint32_t kPmtudMaxProbes = 30;          // probes per run before giving up
 inline constexpr uint32_t kPmtudCryptoTimeoutMultiplierMin = 2;
 inline constexpr uint32_t kPmtudCryptoTimeoutMultiplierMax = 128;
+// Upper bound of one reply wait when the crypto multiplier applies (ours; the
+// reference can wait pong_timeout_adj * 128, over four minutes per probe).
+inline constexpr uint64_t kPmtudMaxCryptoReplyWaitUs = 30'000'000;
 
 enum class IpFamily : uint8_t { V4, V6 };
 
@@ -195,6 +204,7 @@ private:
     PmtudStep bisect(bool warn);
     PmtudStep finish(bool ok, PmtudFailure why, bool warn);
     uint32_t ipproto() const;
+    uint64_t reply_wait_us(uint32_t mult) const;
 
     // persistent across runs
     uint32_t mtu_ = 0;

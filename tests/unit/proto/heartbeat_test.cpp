@@ -329,6 +329,19 @@ TEST(Heartbeat, TransportDisconnectedTakesLinkDown) {
     EXPECT_FALSE(hb.tick(ms(200), false).transition);
 }
 
+TEST(Heartbeat, StatusPongLastKeepsSecondsAfterDown) {
+    LinkHeartbeat hb;
+    EXPECT_EQ(hb.status_pong_last_ns(), 0u);
+    hb.tick(0);
+    for (int i = 0; i < 6; ++i) {
+        hb.on_pong(ms(3000), ms(3000) + us(1500));
+    }
+    EXPECT_EQ(hb.status_pong_last_ns(), ms(3000) + us(1500));
+    ASSERT_TRUE(hb.force_down(LinkChangeReason::Forced));
+    EXPECT_EQ(hb.pong_last_ns(), 0u);
+    EXPECT_EQ(hb.status_pong_last_ns(), ms(3000));
+}
+
 TEST(Heartbeat, ForceDownOnlyReportsWhenConnected) {
     LinkHeartbeat hb;
     EXPECT_FALSE(hb.force_down(LinkChangeReason::Forced));

@@ -283,6 +283,7 @@ TEST(Pmtud, CryptoTimeoutsGrowTheMultiplierThenFastRepliesShrinkIt) {
 TEST(Pmtud, MultiplierIsCappedAt128) {
     LinkPmtud p;
     PmtudParams params = params_for(IpFamily::V4, kAes256Sha256);
+    params.pong_timeout_adj_us = 100'000;  // 128 * 100 ms stays below the 30 s cap
     PmtudStep s = p.start(params, 0);
     uint64_t now = 0;
     for (int i = 0; i < 40 && s.action == PmtudStep::Action::SendProbe; ++i) {
@@ -296,6 +297,37 @@ TEST(Pmtud, MultiplierIsCappedAt128) {
     EXPECT_EQ(s.failure, PmtudFailure::TooManyProbes);
     EXPECT_EQ(p.probes_sent(), kPmtudMaxProbes);
     EXPECT_FALSE(p.has_valid_mtu());
+}
+
+TEST(Pmtud, CryptoReplyWaitIsCappedAt30Seconds) {
+    LinkPmtud p;
+    PmtudParams params = params_for(IpFamily::V4, kAes256Sha256);  // adj 2 s
+    PmtudStep s = p.start(params, 0);
+    s = p.on_send_result(ProbeSendResult::TooBig, 9000, 0);
+    const uint32_t size = s.onwire_len;
+    std::vector<uint64_t> waits;
+    uint64_t now = 0;
+    while (s.action == PmtudStep::Action::SendProbe && s.onwire_len == size) {
+        s = p.on_send_result(ProbeSendResult::Sent, 0, now);
+        waits.push_back(s.deadline_ns - now);
+        now = s.deadline_ns;
+        s = p.on_timer(now);
+    }
+    // 2 s * 2, * 4, * 8, then capped at 30 s: one more try, then bisection
+    EXPECT_EQ(waits, (std::vector<uint64_t>{ms(4000), ms(8000), ms(16000), ms(30000)}));
+    EXPECT_EQ(s.action, PmtudStep::Action::SendProbe);
+    EXPECT_LT(s.onwire_len, size);
+    EXPECT_EQ(p.crypto_timeout_multiplier(), 16u);
+}
+
+TEST(Pmtud, NoCryptoWaitsPongTimeoutAdj) {
+    LinkPmtud p;
+    PmtudParams params = params_for(IpFamily::V4);
+    params.pong_timeout_adj_us = 2'000'400;
+    PmtudStep s = p.start(params, ms(7));
+    s = p.on_send_result(ProbeSendResult::Sent, 0, ms(7));
+    EXPECT_EQ(s.deadline_ns, ms(7) + 2'000'400'000ULL);
+    EXPECT_EQ(p.crypto_timeout_multiplier(), kPmtudCryptoTimeoutMultiplierMin);
 }
 
 TEST(Pmtud, StaleReplyIsIgnored) {
