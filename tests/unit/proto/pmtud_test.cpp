@@ -1,5 +1,6 @@
 // PMTUd arithmetic and search, driven over a simulated path.
 #include "proto/pmtud.h"
+#include "proto/wire.h"
 
 #include <gtest/gtest.h>
 
@@ -18,6 +19,9 @@ constexpr CryptoOverhead kSha1Only{true, 0, 20, 0};
 constexpr CryptoOverhead kBlock1Sha512{true, 1, 64, 16};
 
 // ---------------------------------------------------------------- arithmetic
+
+static_assert(kPmtudHeaderAllSize == kHeaderAllSize, "PMTUd and codec disagree on the header size");
+static_assert(kPmtudHeaderAllSize == kPingPacketSize, "a ping is one full header");
 
 TEST(PmtudMath, MinDataMtuMatchesReference) {
     // values reported by Debian's libknet 1.25 via knet_handle_pmtud_get
