@@ -22,11 +22,11 @@ uint64_t sat_mul(uint64_t a, uint64_t b) {
 }  // namespace
 
 uint32_t ip_overhead(IpFamily family) {
-    return family == IpFamily::V6 ? kPmtudOverheadV6 : kPmtudOverheadV4;
+    return static_cast<uint32_t>(family == IpFamily::V6 ? kPmtudOverheadV6 : kPmtudOverheadV4);
 }
 
 uint32_t min_ip_mtu(IpFamily family) {
-    return family == IpFamily::V6 ? kPmtudMinMtuV6 : kPmtudMinMtuV4;
+    return static_cast<uint32_t>(family == IpFamily::V6 ? kPmtudMinMtuV6 : kPmtudMinMtuV4);
 }
 
 uint32_t encrypted_len(const CryptoOverhead& crypto, uint32_t inlen) {
@@ -66,7 +66,9 @@ std::optional<uint32_t> max_data_len(const CryptoOverhead& crypto, uint32_t inle
 }
 
 uint32_t min_data_mtu(const CryptoOverhead& crypto) {
-    return max_data_len(crypto, kPmtudMinMtuV4 - (kPmtudOverheadV6 + kPmtudSctpOverhead)).value_or(0);
+    constexpr uint32_t room =
+        static_cast<uint32_t>(kPmtudMinMtuV4 - kPmtudOverheadV6) - kPmtudSctpOverhead;
+    return max_data_len(crypto, room).value_or(0);
 }
 
 std::optional<uint32_t> link_mtu_for_ip_mtu(uint32_t ip_mtu, IpFamily family,

@@ -38,17 +38,17 @@
 #include <optional>
 #include <span>
 
+#include "proto/wire.h"
+
 namespace knet::proto {
 
-inline constexpr uint32_t kPmtudSizeMax = 65535;    // largest probe (v4 and v6)
-inline constexpr uint32_t kPmtudMinMtuV4 = 576;     // RFC minimum IPv4 MTU
-inline constexpr uint32_t kPmtudMinMtuV6 = 1280;    // RFC minimum IPv6 MTU
-inline constexpr uint32_t kPmtudOverheadV4 = 20;    // IPv4 header
-inline constexpr uint32_t kPmtudOverheadV6 = 40;    // IPv6 header
+// IP header sizes and minimum MTUs (kPmtudOverheadV4/V6, kPmtudMinMtuV4/V6)
+// and the knet header size (kHeaderAllSize) come from the codec, wire.h.
+inline constexpr uint32_t kPmtudSizeMax = 65535;  // largest probe (v4 and v6)
 inline constexpr uint32_t kPmtudUdpOverhead = 8;    // UDP header
 inline constexpr uint32_t kPmtudSctpOverhead = 28;  // SCTP common header + data chunk
 inline constexpr uint32_t kPmtudLoopbackOverhead = 0;
-inline constexpr uint32_t kPmtudHeaderAllSize = 26;  // knet header incl. largest payload header
+inline constexpr uint32_t kPmtudHeaderAllSize = static_cast<uint32_t>(kHeaderAllSize);  // 26
 inline constexpr uint32_t kPmtudDefaultIntervalS = 60;  // KNET_PMTUD_DEFAULT_INTERVAL
 inline constexpr uint32_t kPmtudMaxProbes = 30;          // probes per run before giving up
 inline constexpr uint32_t kPmtudCryptoTimeoutMultiplierMin = 2;

@@ -24,9 +24,9 @@
 #include <cstdint>
 #include <span>
 
-namespace knet::proto {
+#include "proto/wire.h"  // kMaxLinks
 
-inline constexpr uint8_t kMaxLinks = 8;  // KNET_MAX_LINK
+namespace knet::proto {
 
 // KNET_LINK_POLICY_* values of the public API.
 enum class LinkPolicy : uint8_t {
