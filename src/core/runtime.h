@@ -17,14 +17,21 @@ namespace knet::core {
 struct LinkRuntime {
     std::atomic<bool> connected{false};
     std::atomic<bool> dynconnected{false};
-    std::atomic<unsigned int> mtu{0};             // discovered path MTU
-    std::atomic<unsigned int> proto_overhead{0};  // IP + UDP header bytes
+    std::atomic<bool> transport_connected{false};  // socket bound (UDP) / loopback ready
+    std::atomic<bool> has_valid_mtu{false};        // PMTUd has not failed on it
+    std::atomic<unsigned int> mtu{0};             // link data MTU (knet_link_status.mtu)
+    std::atomic<unsigned int> proto_overhead{0};  // IP + UDP + knet header + crypto
 
-    // Heartbeat and latency state and the status history; guarded by mutex.
+    // Heartbeat and latency state, the status history and the counters;
+    // guarded by mutex.  The engine's threads add their counters here once
+    // per batch (never per packet).  tx_total_* / rx_total_* are NOT kept:
+    // readers sum data + ping + pong + pmtu themselves, as the reference's
+    // knet_link_get_status does.
     mutable std::mutex mutex;
     knet_link_stats stats{};                     // latency, up/down history, counters
     unsigned long long latency_us = 0;
-    timespec pong_last{};
+    timespec pong_last{};                        // CLOCK_MONOTONIC of the last pong
+    sockaddr_storage dyn_dst{};                  // peer address learned by a dynamic link
 };
 
 struct HostRuntime {
@@ -32,6 +39,9 @@ struct HostRuntime {
 };
 
 struct HandleRuntime {
+    // Compression/crypto counters and times (nanoseconds), added by the
+    // engine once per batch.  A *_time_min of 0 with its packet counter at 0
+    // means "no sample yet" (the reference starts it at UINT64_MAX).
     mutable std::mutex stats_mutex;
     knet_handle_stats stats{};
 };

@@ -1,32 +1,498 @@
-// Bootstrap engine: accepts configuration but moves no traffic yet.  The
-// data-plane work replaces this file with the threaded engine.
+// Engine lifecycle, configuration hooks and the helpers the threads share.
 #include "engine/engine.h"
 
 #include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "engine/state.h"
+#include "net/address.h"
+#include "net/batch.h"
+#include "net/udp.h"
+#include "proto/wire.h"
 
 namespace knet::engine {
 
-struct Engine::Impl {};
+// ------------------------------------------------------------------ State
 
-Engine::Engine(core::Handle& h) : h_(h), impl_(std::make_unique<Impl>()) {}
-Engine::~Engine() = default;
-
-Result<std::unique_ptr<Engine>> Engine::start(core::Handle& h) {
-    return std::unique_ptr<Engine>(new Engine(h));
+State::State(core::Handle& handle) : h(handle), decompressor(&handle.logger) {
+    hosts.resize(KNET_MAX_HOST);
+    pending.reserve(64);
 }
 
-Status Engine::link_configured(core::Host&, core::Link&) { return {}; }
-void Engine::link_cleared(core::Host&, core::Link&) {}
-void Engine::link_changed(core::Host&, core::Link&) {}
-void Engine::host_added(core::Host&) {}
-void Engine::host_removed(core::Host&) {}
-void Engine::policy_changed(core::Host&) {}
-void Engine::datafd_added(int) {}
-void Engine::datafd_removed(int) {}
-Status Engine::crypto_changed() { return {}; }
-Status Engine::compress_changed() { return {}; }
-void Engine::pmtud_changed() {}
-void Engine::forwarding_changed() {}
-Status Engine::send_sync(const char*, size_t, int8_t) { return Error{ENETUNREACH}; }
+State::~State() = default;
+
+uint16_t State::next_seq() {
+    uint16_t cur = tx_seq.load(std::memory_order_relaxed);
+    uint16_t next;
+    do {
+        next = static_cast<uint16_t>(cur + 1);
+        if (next == 0) next = 1;  // 0 is what a restarted node advertises
+    } while (!tx_seq.compare_exchange_weak(cur, next, std::memory_order_relaxed));
+    return next;
+}
+
+bool State::lock_shared_or_stop() {
+    unsigned spins = 0;
+    while (!h.lock.try_lock_shared()) {
+        if (stop.load(std::memory_order_relaxed)) return false;
+        timespec ts{0, spins < 100 ? 20'000L : 1'000'000L};
+        nanosleep(&ts, nullptr);
+        ++spins;
+    }
+    if (stop.load(std::memory_order_relaxed)) {
+        h.lock.unlock_shared();
+        return false;
+    }
+    return true;
+}
+
+void State::kick_hb() {
+    {
+        std::lock_guard g(hb_mutex);
+        hb_kick = true;
+    }
+    hb_cv.notify_one();
+}
+
+void State::queue_notify(const Pending& p) {
+    {
+        std::lock_guard g(notify_mutex);
+        pending.push_back(p);
+    }
+    kick_hb();
+}
+
+void State::fire_pending() {
+    std::vector<Pending> todo;
+    {
+        std::lock_guard g(notify_mutex);
+        if (pending.empty()) return;
+        todo.swap(pending);
+        pending.reserve(64);
+    }
+    for (const Pending& p : todo) {
+        switch (p.kind) {
+        case Pending::Kind::HostStatus:
+            if (p.host_fn.fn) p.host_fn.fn(p.host_fn.priv, p.host_id, p.reachable, 0, 0);
+            break;
+        case Pending::Kind::Pmtud:
+            if (p.pmtud_fn.fn) p.pmtud_fn.fn(p.pmtud_fn.priv, p.mtu);
+            break;
+        case Pending::Kind::Sock:
+            if (p.sock_fn.fn)
+                p.sock_fn.fn(p.sock_fn.priv, p.fd, p.channel, p.direction, p.error, p.errorno);
+            break;
+        }
+    }
+}
+
+proto::CryptoOverhead State::crypto_overhead() const {
+    proto::CryptoOverhead co;
+    const crypto::Instance* c = tx_crypto();
+    if (!c) return co;
+    crypto::Overhead o = c->overhead();
+    co.in_use = true;
+    co.block_size = static_cast<uint32_t>(o.block);
+    co.hash_size = static_cast<uint32_t>(o.hash);
+    co.salt_size = static_cast<uint32_t>(o.salt);
+    return co;
+}
+
+bool State::link_peer(core::Link& link, sockaddr_storage* out) {
+    if (!link.dynamic) {
+        *out = link.dst_addr;
+        return out->ss_family == AF_INET || out->ss_family == AF_INET6;
+    }
+    if (!link.rt.dynconnected.load(std::memory_order_acquire)) return false;
+    std::lock_guard g(link.rt.mutex);
+    *out = link.rt.dyn_dst;
+    return out->ss_family == AF_INET || out->ss_family == AF_INET6;
+}
+
+int State::send_control(core::Link& link, const LinkState& ls, const uint8_t* pkt, size_t len,
+                        uint8_t* scratch, size_t scratch_cap, size_t* wire_len) {
+    if (ls.fd < 0) return ENOTCONN;
+    sockaddr_storage dst;
+    if (!link_peer(link, &dst)) return EDESTADDRREQ;
+    const uint8_t* out = pkt;
+    size_t out_len = len;
+    if (const crypto::Instance* c = tx_crypto()) {
+        Status st = c->encrypt(pkt, len, scratch, scratch_cap, &out_len);
+        if (!st) return st.error();
+        out = scratch;
+    }
+    *wire_len = out_len;
+    for (int tries = 0;; ++tries) {
+        ssize_t r = ::sendto(ls.fd, out, out_len, MSG_DONTWAIT | MSG_NOSIGNAL,
+                             reinterpret_cast<const sockaddr*>(&dst), net::sockaddr_len(dst));
+        if (r == static_cast<ssize_t>(out_len)) return 0;
+        int e = r < 0 ? errno : EMSGSIZE;
+        if (net::classify_send_error(e) == net::SendErrorAction::Retry && tries < 3) {
+            net::pause_for_retry();
+            continue;
+        }
+        if (e == EMSGSIZE || e == EPERM) drain_socket_errors(ls.fd);
+        return e;
+    }
+}
+
+void State::drain_socket_errors(int fd) {
+    net::drain_error_queue(fd, [&](const net::SockError& e) {
+        if (e.mtu) kernel_mtu.store(e.mtu, std::memory_order_relaxed);
+        if (e.has_remote && !e.local) {
+            char buf[net::kAddrStrLen];
+            KNET_LOG_D(log(), KNET_SUB_TRANSP_UDP, "ICMP error for %s: %s",
+                       net::format(e.remote, buf), strerror(e.err));
+        }
+    });
+}
+
+void State::refresh_host(core::Host& host) {
+    HostState* hs = host_state(host.id);
+    if (!hs) return;
+    std::lock_guard g(hs->sel_mutex);
+    std::array<proto::LinkCandidate, KNET_MAX_LINK> c{};
+    for (uint8_t i = 0; i < KNET_MAX_LINK; ++i) {
+        const core::Link& l = host.links[i];
+        c[i].link_id = i;
+        c[i].configured = l.configured;
+        c[i].enabled = l.enabled;
+        c[i].connected = l.rt.connected.load(std::memory_order_relaxed);
+        c[i].has_valid_mtu = l.rt.has_valid_mtu.load(std::memory_order_relaxed);
+        c[i].is_loopback = l.transport == KNET_TRANSPORT_LOOPBACK;
+        c[i].priority = l.priority;
+    }
+    const auto policy = static_cast<proto::LinkPolicy>(host.policy);
+    proto::ActiveLinks a = proto::select_links(policy, c);
+    const uint64_t packed = pack_active(a);
+    const uint64_t old = hs->active.exchange(packed, std::memory_order_acq_rel);
+    const bool was = host.rt.reachable.exchange(a.reachable, std::memory_order_acq_rel);
+    if (old != packed) {
+        if (policy == proto::LinkPolicy::Passive && a.count)
+            KNET_LOG_I(log(), KNET_SUB_HOST, "host: %u (passive) best link: %u (pri: %u)", host.id,
+                       a.ids[0], host.links[a.ids[0]].priority);
+        else
+            KNET_LOG_I(log(), KNET_SUB_HOST, "host: %u has %u active links", host.id, a.count);
+    }
+    if (was != a.reachable) {
+        if (!a.reachable) {
+            KNET_LOG_W(log(), KNET_SUB_HOST, "host: %u has no active links", host.id);
+            hs->rx_reset.store(true, std::memory_order_release);
+        }
+        Pending p{};
+        p.kind = Pending::Kind::HostStatus;
+        p.host_fn = h.host_status_notify;
+        p.host_id = host.id;
+        p.reachable = a.reachable ? 1 : 0;
+        if (p.host_fn.fn) queue_notify(p);
+    }
+}
+
+static void record_event(knet_link_stats& s, bool connected) {
+    const time_t now = time(nullptr);
+    if (connected) {
+        s.last_up_times[s.last_up_time_index] = now;
+        s.up_count++;
+        if (++s.last_up_time_index >= MAX_LINK_EVENTS) s.last_up_time_index = 0;
+    } else {
+        s.last_down_times[s.last_down_time_index] = now;
+        s.down_count++;
+        if (++s.last_down_time_index >= MAX_LINK_EVENTS) s.last_down_time_index = 0;
+    }
+}
+
+void State::link_transition(core::Host& host, core::Link& link, bool connected, const char* why) {
+    {
+        std::lock_guard g(link.rt.mutex);
+        if (link.rt.connected.load(std::memory_order_relaxed) == connected) return;
+        link.rt.connected.store(connected, std::memory_order_release);
+        record_event(link.rt.stats, connected);
+        if (!connected) link.rt.pong_last = timespec{};
+    }
+    KNET_LOG_I(log(), KNET_SUB_LINK, "host: %u link: %u is %s (%s)", host.id, link.id,
+               connected ? "up" : "down", why);
+    refresh_host(host);
+    if (connected) {
+        pmtud_force.store(true, std::memory_order_release);
+        pmtud_cv.notify_all();
+    }
+}
+
+// ------------------------------------------------------------------ Engine
+
+Engine::Engine(core::Handle& h) : h_(h), impl_(std::make_unique<Impl>(h)) {}
+
+Engine::~Engine() {
+    State& s = *impl_;
+    s.stop.store(true);
+    uint64_t one = 1;
+    if (s.rx_wake.valid()) (void)!::write(s.rx_wake.get(), &one, sizeof one);
+    if (s.tx_wake.valid()) (void)!::write(s.tx_wake.get(), &one, sizeof one);
+    s.kick_hb();
+    {
+        std::lock_guard g(s.pmtud_mutex);
+    }
+    s.pmtud_cv.notify_all();
+    for (std::thread* t : {&s.rx_thread, &s.tx_thread, &s.hb_thread, &s.pmtud_thread})
+        if (t->joinable()) t->join();
+}
+
+Result<std::unique_ptr<Engine>> Engine::start(core::Handle& h) {
+    std::unique_ptr<Engine> e(new Engine(h));
+    State& s = *e->impl_;
+    s.rx_epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
+    s.tx_epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
+    s.rx_wake.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    s.tx_wake.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!s.rx_epoll.valid() || !s.tx_epoll.valid() || !s.rx_wake.valid() || !s.tx_wake.valid())
+        return Error{errno ? errno : EMFILE};
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = UINT64_MAX;
+    if (::epoll_ctl(s.rx_epoll.get(), EPOLL_CTL_ADD, s.rx_wake.get(), &ev) != 0 ||
+        ::epoll_ctl(s.tx_epoll.get(), EPOLL_CTL_ADD, s.tx_wake.get(), &ev) != 0)
+        return Error{errno};
+    try {
+        s.rx_thread = std::thread([&s] { s.rx_main(); });
+        s.tx_thread = std::thread([&s] { s.tx_main(); });
+        s.hb_thread = std::thread([&s] { s.hb_main(); });
+        s.pmtud_thread = std::thread([&s] { s.pmtud_main(); });
+    } catch (...) {
+        return Error{EAGAIN};  // ~Engine joins whatever started
+    }
+    return e;
+}
+
+static HostState& ensure_host(State& s, knet_node_id_t id) {
+    if (!s.hosts[id]) s.hosts[id] = std::make_unique<HostState>();
+    return *s.hosts[id];
+}
+
+static void release_socket(State& s, LinkState& ls) {
+    if (ls.fd < 0) return;
+    if (s.sockets.users(ls.fd) == 1) {
+        epoll_event ev{};
+        ::epoll_ctl(s.rx_epoll.get(), EPOLL_CTL_DEL, ls.fd, &ev);
+    }
+    s.sockets.release(ls.fd);
+    ls.fd = -1;
+}
+
+static proto::IpFamily family_of(const core::Link& link) {
+    const int f = link.dst_addr.ss_family ? link.dst_addr.ss_family : link.src_addr.ss_family;
+    return f == AF_INET6 ? proto::IpFamily::V6 : proto::IpFamily::V4;
+}
+
+Status Engine::link_configured(core::Host& host, core::Link& link) {
+    State& s = *impl_;
+    HostState& hs = ensure_host(s, host.id);
+    LinkState& ls = hs.links[link.id];
+    release_socket(s, ls);
+    s.pmtud_generation.fetch_add(1);
+
+    {
+        std::lock_guard g(link.rt.mutex);
+        proto::HeartbeatConfig cfg;
+        cfg.ping_interval_ms = link.ping_interval_ms;
+        cfg.pong_timeout_ms = link.pong_timeout_ms;
+        cfg.precision = link.ping_precision ? link.ping_precision : 1;
+        cfg.pong_count = link.pong_count ? link.pong_count : 1;
+        ls.hb = proto::LinkHeartbeat(cfg);
+        ls.last_ping_size = 0;
+        ls.prev_enabled = link.enabled;
+        link.rt.latency_us = 0;
+        link.rt.pong_last = timespec{};
+        link.rt.dyn_dst = sockaddr_storage{};
+    }
+
+    if (link.transport == KNET_TRANSPORT_LOOPBACK) {
+        s.has_loopback = true;
+        link.rt.transport_connected.store(true);
+        link.rt.mtu.store(proto::kPmtudSizeMax);
+        link.rt.proto_overhead.store(0);
+        link.rt.has_valid_mtu.store(true);
+        link.rt.connected.store(true);
+        ls.pmtud.reset(proto::kPmtudSizeMax, true);
+        s.refresh_host(host);
+        return {};
+    }
+    if (link.transport != KNET_TRANSPORT_UDP) return Error{EPROTONOSUPPORT};
+
+    auto acq = s.sockets.acquire(link.src_addr, link.flags, s.log());
+    if (!acq) return Error{acq.error()};
+    if (acq->created) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = static_cast<uint64_t>(acq->fd);
+        if (::epoll_ctl(s.rx_epoll.get(), EPOLL_CTL_ADD, acq->fd, &ev) != 0) {
+            int err = errno;
+            s.sockets.release(acq->fd);
+            return Error{err};
+        }
+    }
+    ls.fd = acq->fd;
+
+    const proto::CryptoOverhead co = s.crypto_overhead();
+    const proto::IpFamily fam = family_of(link);
+    const uint32_t mtu = proto::initial_link_mtu(link.dynamic, fam, proto::kPmtudUdpOverhead, co);
+    ls.pmtud.reset(mtu, true);
+    link.rt.mtu.store(mtu);
+    link.rt.proto_overhead.store(proto::link_proto_overhead(fam, proto::kPmtudUdpOverhead, co));
+    link.rt.has_valid_mtu.store(true);
+    link.rt.connected.store(false);
+    link.rt.dynconnected.store(false);
+    link.rt.transport_connected.store(true);
+    char a[net::kAddrStrLen], b[net::kAddrStrLen];
+    KNET_LOG_D(s.log(), KNET_SUB_LINK, "host: %u link: %u configured %s -> %s (socket %d%s)",
+               host.id, link.id, net::format(link.src_addr, a),
+               link.dynamic ? "dynamic" : net::format(link.dst_addr, b), ls.fd,
+               acq->created ? "" : ", shared");
+    s.refresh_host(host);
+    s.kick_hb();
+    return {};
+}
+
+void Engine::link_cleared(core::Host& host, core::Link& link) {
+    State& s = *impl_;
+    HostState* hs = s.host_state(host.id);
+    if (!hs) return;
+    LinkState& ls = hs->links[link.id];
+    release_socket(s, ls);
+    s.pmtud_generation.fetch_add(1);
+    if (link.transport == KNET_TRANSPORT_LOOPBACK) s.has_loopback = false;
+    {
+        std::lock_guard g(link.rt.mutex);
+        ls.hb.force_down(proto::LinkChangeReason::Forced);
+        link.rt.dyn_dst = sockaddr_storage{};
+    }
+    link.rt.connected.store(false);
+    link.rt.dynconnected.store(false);
+    link.rt.transport_connected.store(false);
+    link.rt.has_valid_mtu.store(false);
+    s.refresh_host(host);
+}
+
+void Engine::link_changed(core::Host& host, core::Link& link) {
+    State& s = *impl_;
+    HostState* hs = s.host_state(host.id);
+    if (!hs) return;
+    LinkState& ls = hs->links[link.id];
+    bool went_down = false;
+    {
+        std::lock_guard g(link.rt.mutex);
+        ls.hb.set_timers(link.ping_interval_ms, link.pong_timeout_ms,
+                         link.ping_precision ? link.ping_precision : 1);
+        ls.hb.set_pong_count(link.pong_count ? link.pong_count : 1);
+        if (ls.prev_enabled != link.enabled) {
+            ls.prev_enabled = link.enabled;
+            if (link.transport != KNET_TRANSPORT_LOOPBACK) {
+                if (!link.enabled) {
+                    ls.hb.force_down(proto::LinkChangeReason::Forced);
+                    went_down = link.rt.connected.exchange(false);
+                    link.rt.pong_last = timespec{};
+                }
+                // The reference records an event on every enabled change,
+                // typed by the connection state afterwards.
+                record_event(link.rt.stats, link.rt.connected.load());
+            }
+        }
+    }
+    if (went_down)
+        KNET_LOG_I(s.log(), KNET_SUB_LINK, "host: %u link: %u is down (disabled)", host.id, link.id);
+    s.refresh_host(host);
+    s.kick_hb();
+}
+
+void Engine::host_added(core::Host& host) {
+    ensure_host(*impl_, host.id);
+}
+
+void Engine::host_removed(core::Host& host) {
+    State& s = *impl_;
+    HostState* hs = s.host_state(host.id);
+    if (!hs) return;
+    for (LinkState& ls : hs->links) release_socket(s, ls);
+    s.pmtud_generation.fetch_add(1);
+    s.hosts[host.id].reset();
+}
+
+void Engine::policy_changed(core::Host& host) {
+    impl_->refresh_host(host);
+}
+
+void Engine::datafd_added(int channel) {
+    State& s = *impl_;
+    if (channel < 0 || channel >= KNET_DATAFD_MAX) return;
+    core::Channel& ch = s.h.channels[channel];
+    ch.has_error.store(false);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = (static_cast<uint64_t>(channel) << 32) | static_cast<uint32_t>(ch.lib_fd);
+    if (::epoll_ctl(s.tx_epoll.get(), EPOLL_CTL_ADD, ch.lib_fd, &ev) != 0 && errno == EEXIST)
+        ::epoll_ctl(s.tx_epoll.get(), EPOLL_CTL_MOD, ch.lib_fd, &ev);
+}
+
+void Engine::datafd_removed(int channel) {
+    State& s = *impl_;
+    if (channel < 0 || channel >= KNET_DATAFD_MAX) return;
+    epoll_event ev{};
+    ::epoll_ctl(s.tx_epoll.get(), EPOLL_CTL_DEL, s.h.channels[channel].lib_fd, &ev);
+}
+
+Status Engine::crypto_changed() {
+    State& s = *impl_;
+    std::array<std::unique_ptr<crypto::Instance>, 3> fresh;
+    for (int slot = 1; slot <= 2; ++slot) {
+        if (!s.h.crypto_configured[slot]) continue;
+        // Keep the existing instance when the configuration did not change.
+        auto made = crypto::create(s.h.crypto_cfg[slot], s.log());
+        if (!made) return Error{made.error()};
+        fresh[slot] = std::move(made.value());
+    }
+    s.crypto = std::move(fresh);
+    // MTU arithmetic depends on the TX crypto overhead.
+    const proto::CryptoOverhead co = s.crypto_overhead();
+    for (knet_node_id_t id : s.h.host_ids()) {
+        core::Host* host = s.h.find_host(id);
+        if (!host) continue;
+        for (core::Link& l : host->links) {
+            if (!l.configured || l.transport != KNET_TRANSPORT_UDP) continue;
+            l.rt.proto_overhead.store(
+                proto::link_proto_overhead(family_of(l), proto::kPmtudUdpOverhead, co));
+        }
+    }
+    s.pmtud_generation.fetch_add(1);
+    s.pmtud_force.store(true);
+    s.pmtud_cv.notify_all();
+    return {};
+}
+
+Status Engine::compress_changed() {
+    State& s = *impl_;
+    auto c = compress::Compressor::create(s.h.compress_cfg, s.log());
+    if (!c) {
+        s.compressor.reset();
+        return Error{c.error()};
+    }
+    s.compressor = std::move(c.value());
+    return {};
+}
+
+void Engine::pmtud_changed() {
+    State& s = *impl_;
+    s.pmtud_generation.fetch_add(1);
+    s.pmtud_force.store(true);
+    s.pmtud_cv.notify_all();
+}
+
+void Engine::forwarding_changed() {
+    uint64_t one = 1;
+    (void)!::write(impl_->tx_wake.get(), &one, sizeof one);
+}
 
 }  // namespace knet::engine

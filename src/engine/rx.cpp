@@ -1,0 +1,399 @@
+// The receive path: epoll over the link sockets, recvmmsg batches, and a
+// pipeline of small stages per packet:
+//   decrypt -> decode -> source host/link check -> ACL -> by type:
+//   PING -> PONG reply, PONG -> heartbeat, PMTUD -> reply, PMTUD_REPLY ->
+//   pmtud thread, DATA -> dedup -> defrag -> decompress -> filter -> datafd.
+// Each refusal has a named reason that is counted and logged at debug level.
+#include <cerrno>
+#include <cstring>
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/state.h"
+#include "engine/stats.h"
+#include "net/address.h"
+#include "net/batch.h"
+#include "proto/wire.h"
+
+namespace knet::engine {
+namespace {
+
+enum class RxDrop : uint8_t {
+    Truncated,
+    NoCrypto,
+    DecryptFailed,
+    Malformed,
+    UnknownHost,
+    UnknownLink,
+    ForgedSource,
+    AclRejected,
+    Unreachable,
+    Duplicate,
+    Fragment,
+    Decompress,
+    Forwarding,
+    Filter,
+    NoChannel,
+    AppWrite,
+    kCount
+};
+
+const char* drop_name(RxDrop d) {
+    static const char* names[] = {"truncated",       "clear traffic refused", "decrypt failed",
+                                  "malformed",       "unknown host",          "unknown link",
+                                  "forged source",   "ACL rejected",          "host unreachable",
+                                  "duplicate",       "fragment refused",      "decompress failed",
+                                  "forwarding off",  "filter",                "no channel",
+                                  "app write failed"};
+    return names[static_cast<int>(d)];
+}
+
+}  // namespace
+
+class RxPipeline {
+public:
+    explicit RxPipeline(State& s)
+        : s_(s),
+          batch_(kBatch, kBufSize),
+          clear_(std::make_unique<uint8_t[]>(kBufSize)),
+          decomp_(std::make_unique<uint8_t[]>(KNET_MAX_PACKET_SIZE)),
+          reply_(std::make_unique<uint8_t[]>(kReplySize)),
+          reply_crypt_(std::make_unique<uint8_t[]>(kReplySize + 512)),
+          dst_ids_(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)) {}
+
+    static constexpr size_t kBatch = 32;
+    static constexpr size_t kBufSize = KNET_MAX_PACKET_SIZE + 1024;
+    static constexpr size_t kReplySize = 64;
+
+    // One readable socket: up to a few recvmmsg rounds.  Handle::lock shared.
+    void drain_socket(int fd) {
+        for (int round = 0; round < 8; ++round) {
+            int n = batch_.receive(fd);
+            if (n < 0) {
+                s_.drain_socket_errors(fd);
+                break;
+            }
+            for (int i = 0; i < n; ++i) packet(fd, static_cast<size_t>(i));
+            if (static_cast<size_t>(n) < batch_.capacity()) break;
+        }
+    }
+
+    void end_batch() {
+        lstats_.flush();
+        hstats_.flush(s_.h.rt);
+    }
+
+    uint64_t drops(RxDrop d) const { return drops_[static_cast<int>(d)]; }
+
+private:
+    void drop(RxDrop why, const sockaddr_storage& from) {
+        ++drops_[static_cast<int>(why)];
+        if (s_.log()->enabled(KNET_SUB_RX, KNET_LOG_DEBUG)) {
+            char buf[net::kAddrStrLen];
+            KNET_LOG_D(s_.log(), KNET_SUB_RX, "packet from %s dropped: %s", net::format(from, buf),
+                       drop_name(why));
+        }
+    }
+
+    bool acl_ok(const core::Link& link, const sockaddr_storage& from) const {
+        return !s_.h.access_lists || core::acl_accepts(link.acl, from);
+    }
+
+    void packet(int fd, size_t i) {
+        const sockaddr_storage& from = batch_.from(i);
+        std::span<uint8_t> in = batch_.data(i);
+        if (in.empty()) return;
+        if (batch_.truncated(i)) return drop(RxDrop::Truncated, from);
+
+        // ---- decrypt ----
+        std::span<const uint8_t> clear = in;
+        bool decrypted = false;
+        uint64_t crypt_ns = 0;
+        const bool any_crypto = s_.crypto[1] || s_.crypto[2];
+        if (!any_crypto && !s_.h.rx_allow_clear) return drop(RxDrop::NoCrypto, from);
+        if (any_crypto) {
+            const uint64_t t0 = mono_ns();
+            const int first = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
+            for (int k = 0; k < 2 && !decrypted; ++k) {
+                const int slot = k == 0 ? first : 3 - first;
+                const crypto::Instance* c = s_.crypto[slot].get();
+                if (!c) continue;
+                size_t out_len = 0;
+                if (c->decrypt(in.data(), in.size(), clear_.get(), kBufSize, &out_len)) {
+                    clear = {clear_.get(), out_len};
+                    decrypted = true;
+                }
+            }
+            crypt_ns = mono_ns() - t0;
+            if (!decrypted && !s_.h.rx_allow_clear) return drop(RxDrop::DecryptFailed, from);
+        }
+
+        // ---- decode ----
+        proto::DecodeResult d = proto::decode(clear);
+        if (!d.ok()) return drop(RxDrop::Malformed, from);
+        const proto::Packet& pkt = d.packet;
+
+        core::Host* host = s_.h.find_host(pkt.header.node);
+        HostState* hs = host ? s_.host_state(pkt.header.node) : nullptr;
+        if (!host || !hs) return drop(RxDrop::UnknownHost, from);
+        if (hs->rx_reset.exchange(false, std::memory_order_acq_rel)) {
+            hs->dedup.reset();
+            hs->defrag.clear();
+        }
+
+        // ---- source link ----
+        core::Link* link = nullptr;
+        if (proto::is_control(pkt.header.type)) {
+            const uint8_t id = (pkt.header.type == proto::PacketType::Ping ||
+                                pkt.header.type == proto::PacketType::Pong)
+                                   ? pkt.ping.link
+                                   : pkt.pmtud.link;
+            link = &host->links[id];
+            if (!link->configured || link->transport != KNET_TRANSPORT_UDP || hs->links[id].fd < 0)
+                return drop(RxDrop::UnknownLink, from);
+            if (!acl_ok(*link, from)) return drop(RxDrop::AclRejected, from);
+            if (!link->dynamic) {
+                if (!net::same_endpoint(from, link->dst_addr)) return drop(RxDrop::ForgedSource, from);
+            } else {
+                learn_peer(*host, *link, from);
+            }
+        } else {
+            for (core::Link& l : host->links) {
+                if (!l.configured || l.transport != KNET_TRANSPORT_UDP) continue;
+                if (!l.dynamic) {
+                    if (net::same_endpoint(from, l.dst_addr)) {
+                        link = &l;
+                        break;
+                    }
+                } else if (l.rt.dynconnected.load(std::memory_order_acquire)) {
+                    std::lock_guard g(l.rt.mutex);
+                    if (net::same_endpoint(from, l.rt.dyn_dst)) {
+                        link = &l;
+                        break;
+                    }
+                }
+            }
+            if (!link) return drop(RxDrop::UnknownLink, from);
+            if (!acl_ok(*link, from)) return drop(RxDrop::AclRejected, from);
+        }
+        LinkState& ls = hs->links[link->id];
+        LinkCounters& lc = lstats_.of(*link);
+        (void)fd;
+
+        switch (pkt.header.type) {
+        case proto::PacketType::Data:
+            lc.rx_data_packets++;
+            lc.rx_data_bytes += clear.size();
+            if (decrypted) {
+                hstats_.rx_crypt.add(crypt_ns);
+                hstats_.dirty = true;
+            }
+            return data(*host, *hs, pkt, from);
+        case proto::PacketType::Ping:
+            lc.rx_ping_packets++;
+            lc.rx_ping_bytes += clear.size();
+            hs->dedup.on_ping(pkt.ping.seq, pkt.ping.timed != 0);
+            return reply_ping(*link, ls, pkt, lc);
+        case proto::PacketType::Pong:
+            lc.rx_pong_packets++;
+            lc.rx_pong_bytes += clear.size();
+            return pong(*host, *link, ls, pkt);
+        case proto::PacketType::Pmtud:
+            lc.rx_pmtu_packets++;
+            lc.rx_pmtu_bytes += clear.size();
+            return reply_pmtud(*link, ls, pkt, lc);
+        case proto::PacketType::PmtudReply:
+            lc.rx_pmtu_packets++;
+            lc.rx_pmtu_bytes += clear.size();
+            {
+                std::lock_guard g(s_.pmtud_mutex);
+                s_.reply_ready = true;
+                s_.reply_host = host->id;
+                s_.reply_link = link->id;
+                s_.reply_size = pkt.pmtud.size;
+            }
+            s_.pmtud_cv.notify_all();
+            return;
+        }
+    }
+
+    void learn_peer(core::Host& host, core::Link& link, const sockaddr_storage& from) {
+        bool changed = false;
+        {
+            std::lock_guard g(link.rt.mutex);
+            if (!net::same_endpoint(link.rt.dyn_dst, from)) {
+                link.rt.dyn_dst = from;
+                changed = true;
+            }
+        }
+        link.rt.dynconnected.store(true, std::memory_order_release);
+        if (changed) {
+            char buf[net::kAddrStrLen];
+            KNET_LOG_I(s_.log(), KNET_SUB_RX, "host: %u link: %u new connection established from: %s",
+                       host.id, link.id, net::format(from, buf));
+        }
+    }
+
+    void reply_ping(core::Link& link, LinkState& ls, const proto::Packet& pkt, LinkCounters& lc) {
+        size_t n = proto::encode_ping({reply_.get(), kReplySize}, proto::PacketType::Pong,
+                                      s_.h.host_id, pkt.ping);
+        size_t wire = 0;
+        int err = s_.send_control(link, ls, reply_.get(), n, reply_crypt_.get(), kReplySize + 512, &wire);
+        if (err) {
+            lc.tx_pong_errors++;
+        } else {
+            lc.tx_pong_packets++;
+            lc.tx_pong_bytes += wire;
+        }
+    }
+
+    void reply_pmtud(core::Link& link, LinkState& ls, const proto::Packet& pkt, LinkCounters& lc) {
+        size_t n = proto::encode_pmtud({reply_.get(), kReplySize}, proto::PacketType::PmtudReply,
+                                       s_.h.host_id, pkt.pmtud, 0);
+        size_t wire = 0;
+        if (s_.send_control(link, ls, reply_.get(), n, reply_crypt_.get(), kReplySize + 512, &wire))
+            lc.tx_pmtu_errors++;
+    }
+
+    void pong(core::Host& host, core::Link& link, LinkState& ls, const proto::Packet& pkt) {
+        if (!link.enabled) return;
+        const uint64_t now = mono_ns();
+        const uint64_t echoed = proto::ping_time_to_ns(pkt.ping.time);
+        proto::PongResult r;
+        {
+            std::lock_guard g(link.rt.mutex);
+            r = ls.hb.on_pong(echoed, now);
+            link.rt.latency_us = ls.hb.latency_us();
+            link.rt.pong_last.tv_sec = static_cast<time_t>(now / 1'000'000'000ULL);
+            link.rt.pong_last.tv_nsec = static_cast<long>(now % 1'000'000'000ULL);
+            const proto::LatencyStats st = ls.hb.latency_stats();
+            if (st.samples) {
+                link.rt.stats.latency_min = st.min;
+                link.rt.stats.latency_max = st.max;
+                link.rt.stats.latency_ave = st.ave;
+                link.rt.stats.latency_samples = st.samples;
+            }
+        }
+        if (r.transition && r.transition->connected)
+            s_.link_transition(host, link, true, proto::to_string(r.transition->reason));
+    }
+
+    void data(core::Host& host, HostState& hs, const proto::Packet& pkt, const sockaddr_storage& from) {
+        if (!host.rt.reachable.load(std::memory_order_acquire)) return drop(RxDrop::Unreachable, from);
+        hs.dedup.note_data();
+        const uint16_t seq = pkt.data.seq;
+        if (!hs.dedup.check(seq)) return drop(RxDrop::Duplicate, from);
+
+        std::span<const uint8_t> payload = pkt.user_data;
+        if (pkt.data.frag_num != 1) {
+            proto::DefragResult r = hs.defrag.push(pkt.data, payload, mono_ns(), hs.dedup);
+            if (r.status == proto::DefragStatus::Pending) return;
+            if (r.status != proto::DefragStatus::Complete) return drop(RxDrop::Fragment, from);
+            payload = r.datagram;
+        }
+        if (pkt.data.compress) {
+            const uint64_t t0 = mono_ns();
+            auto r = s_.decompressor.decompress(pkt.data.compress, payload,
+                                                {decomp_.get(), KNET_MAX_PACKET_SIZE});
+            if (!r) {
+                KNET_LOG_E(s_.log(), KNET_SUB_COMPRESS, "Unable to decompress packet: %s",
+                           strerror(r.error()));
+                return drop(RxDrop::Decompress, from);
+            }
+            hstats_.rx_compress.add(mono_ns() - t0);
+            hstats_.rx_compressed_original_bytes += r.value();
+            hstats_.rx_compressed_size_bytes += payload.size();
+            hstats_.dirty = true;
+            payload = {decomp_.get(), r.value()};
+        }
+        if (!s_.h.forwarding.load(std::memory_order_acquire)) return drop(RxDrop::Forwarding, from);
+
+        int8_t channel = pkt.data.channel;
+        if (s_.h.dst_filter.fn) {
+            size_t entries = 0;
+            int bcast = s_.h.dst_filter.fn(s_.h.dst_filter.priv, payload.data(),
+                                           static_cast<ssize_t>(payload.size()), KNET_NOTIFY_RX,
+                                           s_.h.host_id, host.id, &channel, dst_ids_.get(), &entries);
+            if (bcast < 0) return drop(RxDrop::Filter, from);
+            if (!bcast) {
+                if (entries == 0 || entries > KNET_MAX_HOST) return drop(RxDrop::Filter, from);
+                bool for_us = false;
+                for (size_t k = 0; k < entries; ++k)
+                    if (dst_ids_[k] == s_.h.host_id) for_us = true;
+                if (!for_us) return drop(RxDrop::Filter, from);
+            }
+        }
+        if (channel < 0 || channel >= KNET_DATAFD_MAX) return drop(RxDrop::NoChannel, from);
+        core::Channel& ch = s_.h.channels[channel];
+        if (!ch.in_use || ch.lib_fd < 0) return drop(RxDrop::NoChannel, from);
+
+        size_t off = 0;
+        while (off < payload.size()) {
+            ssize_t w = ch.is_socket
+                            ? ::send(ch.lib_fd, payload.data() + off, payload.size() - off,
+                                     MSG_DONTWAIT | MSG_NOSIGNAL)
+                            : ::write(ch.lib_fd, payload.data() + off, payload.size() - off);
+            if (w > 0) {
+                off += static_cast<size_t>(w);
+                continue;
+            }
+            const int err = w < 0 ? errno : 0;
+            if (err == EINTR) continue;
+            if (err != EAGAIN && err != EWOULDBLOCK) {
+                Pending p{};
+                p.kind = Pending::Kind::Sock;
+                p.sock_fn = s_.h.sock_notify;
+                p.fd = ch.app_fd;
+                p.channel = channel;
+                p.direction = KNET_NOTIFY_RX;
+                p.error = static_cast<int>(w);
+                p.errorno = err;
+                if (p.sock_fn.fn) s_.queue_notify(p);
+            }
+            return drop(RxDrop::AppWrite, from);
+        }
+        hs.dedup.mark(seq);
+    }
+
+    State& s_;
+    net::RecvBatch batch_;
+    std::unique_ptr<uint8_t[]> clear_, decomp_, reply_, reply_crypt_;
+    std::unique_ptr<knet_node_id_t[]> dst_ids_;
+    LinkStatsBatch lstats_;
+    HandleStatsBatch hstats_;
+    uint64_t drops_[static_cast<int>(RxDrop::kCount)] = {};
+};
+
+void State::rx_main() {
+    RxPipeline pipe(*this);
+    epoll_event events[32];
+    while (!stop.load(std::memory_order_relaxed)) {
+        int n = ::epoll_wait(rx_epoll.get(), events, 32, 500);
+        if (stop.load(std::memory_order_relaxed)) break;
+        if (n <= 0) continue;
+        bool locked = false;
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.u64 == UINT64_MAX) {
+                uint64_t v;
+                (void)!::read(rx_wake.get(), &v, sizeof v);
+                continue;
+            }
+            if (!locked) {
+                if (!lock_shared_or_stop()) return;
+                locked = true;
+            }
+            const int fd = static_cast<int>(events[i].data.u64);
+            if (!sockets.contains(fd)) continue;  // cleared since epoll_wait
+            if (events[i].events & EPOLLERR) drain_socket_errors(fd);
+            if (events[i].events & EPOLLIN) pipe.drain_socket(fd);
+        }
+        if (locked) {
+            pipe.end_batch();
+            h.lock.unlock_shared();
+        }
+    }
+}
+
+}  // namespace knet::engine

@@ -1,0 +1,385 @@
+// The transmit path: epoll over the channels' lib-side fds, batched reads,
+// then per datagram: filter -> loopback delivery -> destinations ->
+// compress -> sequence number -> fragment -> encrypt -> link selection ->
+// queued into one sendmmsg batch that is flushed once per round.
+#include <cerrno>
+#include <cstring>
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/state.h"
+#include "engine/stats.h"
+#include "net/address.h"
+#include "net/batch.h"
+#include "proto/fragment.h"
+#include "proto/seqnum.h"
+#include "proto/wire.h"
+
+namespace knet::engine {
+
+struct TxContext {
+    static constexpr size_t kSlots = 16;                        // datagrams per flush
+    static constexpr size_t kSlotSize = KNET_MAX_PACKET_SIZE;
+    static constexpr size_t kArenaSize = 2 * 1024 * 1024;       // compress + crypt output
+    static constexpr size_t kArenaReserve = 200 * 1024;         // worst case per datagram
+    static constexpr size_t kHeaders = 2048;                    // 14-byte DATA headers
+    static constexpr size_t kBatch = 1024;                      // sendmmsg entries
+    static constexpr size_t kDsts = 128;                        // copied dynamic peers
+
+    explicit TxContext(State& state)
+        : s(state),
+          in(std::make_unique<uint8_t[]>(kSlots * kSlotSize)),
+          arena(std::make_unique<uint8_t[]>(kArenaSize)),
+          hdr(std::make_unique<uint8_t[]>(kHeaders * proto::kDataHeaderSize)),
+          batch(kBatch),
+          dsts(std::make_unique<sockaddr_storage[]>(kDsts)),
+          dst_ids(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)),
+          frag_iov(std::make_unique<iovec[]>(proto::kMaxFragments * 2)),
+          frag_cnt(std::make_unique<int[]>(proto::kMaxFragments)) {}
+
+    State& s;
+    std::unique_ptr<uint8_t[]> in;
+    size_t slots_used = 0;
+    std::unique_ptr<uint8_t[]> arena;
+    size_t arena_used = 0;
+    std::unique_ptr<uint8_t[]> hdr;
+    size_t hdr_used = 0;
+    net::SendBatch batch;
+    std::unique_ptr<sockaddr_storage[]> dsts;
+    size_t dsts_used = 0;
+    std::unique_ptr<knet_node_id_t[]> dst_ids;
+    std::unique_ptr<iovec[]> frag_iov;
+    std::unique_ptr<int[]> frag_cnt;
+    LinkStatsBatch lstats;
+    HandleStatsBatch hstats;
+
+    uint8_t* next_slot() { return in.get() + slots_used * kSlotSize; }
+
+    void flush_sends() {
+        batch.flush([this](void* tag, size_t bytes, int err, int retried) {
+            auto* link = static_cast<core::Link*>(tag);
+            LinkCounters& c = lstats.of(*link);
+            c.tx_data_retries += static_cast<uint32_t>(retried);
+            if (err == 0) {
+                c.tx_data_packets++;
+                c.tx_data_bytes += bytes;
+            } else {
+                c.tx_data_errors++;
+            }
+        });
+        dsts_used = 0;
+    }
+
+    // Sends what is queued and recycles every buffer (datagram boundary).
+    void flush_all() {
+        flush_sends();
+        slots_used = 0;
+        arena_used = 0;
+        hdr_used = 0;
+        lstats.flush();
+        hstats.flush(s.h.rt);
+    }
+
+    // Room for one more datagram?
+    void ensure_room() {
+        if (slots_used >= kSlots || kArenaSize - arena_used < kArenaReserve ||
+            kHeaders - hdr_used < proto::kMaxFragments)
+            flush_all();
+    }
+
+    Status transmit(const uint8_t* data, size_t len, int8_t channel, bool sync);
+
+private:
+    void deliver_local(const uint8_t* data, size_t len, int8_t channel);
+    void dispatch(core::Host& host, HostState& hs, uint8_t nfrags);
+};
+
+void destroy_tx_context(TxContext* c) { delete c; }
+
+void TxContext::deliver_local(const uint8_t* data, size_t len, int8_t channel) {
+    core::Host* me = s.h.find_host(s.h.host_id);
+    if (!me || channel < 0 || channel >= KNET_DATAFD_MAX) return;
+    core::Link* lo = nullptr;
+    for (core::Link& l : me->links)
+        if (l.configured && l.transport == KNET_TRANSPORT_LOOPBACK) lo = &l;
+    if (!lo) return;
+    core::Channel& ch = s.h.channels[channel];
+    if (!ch.in_use) return;
+    LinkCounters& c = lstats.of(*lo);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = ch.is_socket ? ::send(ch.lib_fd, data + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                 : ::write(ch.lib_fd, data + off, len - off);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR) continue;
+            c.tx_data_errors++;
+            return;
+        }
+        if (static_cast<size_t>(w) < len - off) c.tx_data_retries++;
+        off += static_cast<size_t>(w);
+    }
+    c.tx_data_packets++;
+    c.tx_data_bytes += len;
+}
+
+void TxContext::dispatch(core::Host& host, HostState& hs, uint8_t nfrags) {
+    const uint64_t packed = hs.active.load(std::memory_order_acquire);
+    const uint8_t count = active_count(packed);
+    if (!count) return;
+    uint8_t first = 0, n = 1;
+    switch (static_cast<proto::LinkPolicy>(host.policy)) {
+    case proto::LinkPolicy::Active:
+        n = count;
+        break;
+    case proto::LinkPolicy::RoundRobin:
+        first = static_cast<uint8_t>(hs.rr.fetch_add(1, std::memory_order_relaxed) % count);
+        break;
+    default:
+        break;
+    }
+    for (uint8_t k = 0; k < n; ++k) {
+        const uint8_t id = active_id(packed, static_cast<uint8_t>(first + k));
+        core::Link& link = host.links[id];
+        LinkState& ls = hs.links[id];
+        if (link.transport != KNET_TRANSPORT_UDP || ls.fd < 0) continue;
+        const sockaddr_storage* dst = &link.dst_addr;
+        if (link.dynamic) {
+            if (dsts_used == kDsts) flush_sends();
+            if (!s.link_peer(link, &dsts[dsts_used])) continue;
+            dst = &dsts[dsts_used++];
+        }
+        const socklen_t dlen = net::sockaddr_len(*dst);
+        for (uint8_t f = 0; f < nfrags; ++f) {
+            if (batch.full()) flush_sends();
+            (void)batch.add(ls.fd, dst, dlen, &frag_iov[f * 2], frag_cnt[f], &link);
+        }
+    }
+}
+
+Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool sync) {
+    core::Handle& h = s.h;
+    if (!h.forwarding.load(std::memory_order_acquire)) return Error{ECANCELED};
+
+    // ---- filter ----
+    int bcast = 1;
+    size_t entries = 0;
+    if (h.dst_filter.fn) {
+        bcast = h.dst_filter.fn(h.dst_filter.priv, data, static_cast<ssize_t>(len), KNET_NOTIFY_TX,
+                                h.host_id, h.host_id, &channel, dst_ids.get(), &entries);
+        if (bcast < 0) return Error{EFAULT};
+        if (!bcast && (entries == 0 || entries > KNET_MAX_HOST)) return Error{EINVAL};
+    }
+    if (channel < 0 || channel >= KNET_DATAFD_MAX) return Error{EINVAL};
+
+    // ---- loopback ----
+    if (s.has_loopback) {
+        bool local = bcast != 0;
+        for (size_t i = 0; !local && i < entries; ++i) local = dst_ids[i] == h.host_id;
+        if (local) deliver_local(data, len, channel);
+    }
+    if (sync && (bcast || entries > 1)) return Error{E2BIG};
+
+    // ---- destinations ----
+    auto remote_reachable = [&](knet_node_id_t id) -> core::Host* {
+        core::Host* host = h.find_host(id);
+        if (!host || (id == h.host_id && s.has_loopback)) return nullptr;
+        return host->rt.reachable.load(std::memory_order_acquire) ? host : nullptr;
+    };
+    size_t ndst = 0;
+    if (!bcast) {
+        for (size_t i = 0; i < entries; ++i)
+            if (remote_reachable(dst_ids[i])) dst_ids[ndst++] = dst_ids[i];
+    } else {
+        for (knet_node_id_t id : h.host_ids())
+            if (remote_reachable(id)) dst_ids[ndst++] = id;
+    }
+    if (ndst == 0) return Error{EHOSTDOWN};
+
+    unsigned mtu = h.data_mtu.load(std::memory_order_relaxed);
+    if (!mtu) mtu = proto::kPmtudMinMtuV4;
+
+    // ---- compress ----
+    std::span<const uint8_t> payload{data, len};
+    uint8_t compress_id = 0;
+    if (s.compressor && s.compressor->enabled()) {
+        if (s.compressor->wants(len)) {
+            const uint64_t t0 = mono_ns();
+            uint8_t* out = arena.get() + arena_used;
+            auto r = s.compressor->compress(payload, {out, KNET_MAX_PACKET_SIZE + 1024});
+            hstats.tx_compress.add(mono_ns() - t0);
+            hstats.dirty = true;
+            if (r) {
+                hstats.tx_compressed_original_bytes += len;
+                hstats.tx_compressed_size_bytes += r.value();
+                if (r.value() < len) {
+                    payload = {out, r.value()};
+                    arena_used += r.value();
+                    compress_id = s.compressor->model_id();
+                }
+            }
+        }
+        if (!compress_id) {
+            hstats.tx_uncompressed_packets++;
+            hstats.dirty = true;
+        }
+    }
+
+    // ---- sequence number ----
+    const uint16_t seq = s.next_seq();
+    if (seq % (proto::kSeqMax / 8) == 0) {
+        s.force_untimed_ping.store(true, std::memory_order_release);
+        s.kick_hb();
+    }
+
+    // ---- fragment + encrypt ----
+    proto::DataHeader base;
+    base.seq = seq;
+    base.compress = compress_id;
+    base.bcast = bcast ? 1 : 0;
+    base.channel = channel;
+    auto frags = proto::Fragmenter::make(base, payload, mtu);
+    if (!frags) return Error{frags.error()};
+    const crypto::Instance* c = s.tx_crypto();
+    const uint8_t nfrags = frags->count();
+    for (uint8_t f = 0; f < nfrags; ++f) {
+        proto::Fragment fr = (*frags)[f];
+        uint8_t* hp = hdr.get() + hdr_used * proto::kDataHeaderSize;
+        ++hdr_used;
+        proto::encode_data_header({hp, proto::kDataHeaderSize}, h.host_id, fr.header);
+        iovec clear[2] = {{hp, proto::kDataHeaderSize},
+                          {const_cast<uint8_t*>(fr.payload.data()), fr.payload.size()}};
+        if (c) {
+            const uint64_t t0 = mono_ns();
+            uint8_t* out = arena.get() + arena_used;
+            size_t out_len = 0;
+            Status st = c->encrypt(clear, 2, out, kArenaSize - arena_used, &out_len);
+            if (!st) {
+                KNET_LOG_D(s.log(), KNET_SUB_TX, "unable to encrypt packet: %s", strerror(st.error()));
+                return Error{ECHILD};
+            }
+            arena_used += out_len;
+            hstats.tx_crypt.add(mono_ns() - t0);
+            hstats.tx_crypt_byte_overhead += out_len - (clear[0].iov_len + clear[1].iov_len);
+            hstats.dirty = true;
+            frag_iov[f * 2] = {out, out_len};
+            frag_cnt[f] = 1;
+        } else {
+            frag_iov[f * 2] = clear[0];
+            frag_iov[f * 2 + 1] = clear[1];
+            frag_cnt[f] = 2;
+        }
+    }
+
+    // ---- links ----
+    for (size_t i = 0; i < ndst; ++i) {
+        core::Host* host = h.find_host(dst_ids[i]);
+        HostState* hs = s.host_state(dst_ids[i]);
+        if (host && hs) dispatch(*host, *hs, nfrags);
+    }
+    return {};
+}
+
+void State::tx_main() {
+    auto ctx = std::make_unique<TxContext>(*this);
+    epoll_event events[KNET_DATAFD_MAX + 1];
+    while (!stop.load(std::memory_order_relaxed)) {
+        if (!h.forwarding.load(std::memory_order_acquire)) {
+            // Forwarding off: nothing is read from the datafds.
+            pollfd p{tx_wake.get(), POLLIN, 0};
+            ::poll(&p, 1, 200);
+            uint64_t v;
+            (void)!::read(tx_wake.get(), &v, sizeof v);
+            continue;
+        }
+        int n = ::epoll_wait(tx_epoll.get(), events, KNET_DATAFD_MAX + 1, 500);
+        if (stop.load(std::memory_order_relaxed)) break;
+        if (n <= 0) continue;
+        bool locked = false;
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.u64 == UINT64_MAX) {
+                uint64_t v;
+                (void)!::read(tx_wake.get(), &v, sizeof v);
+                continue;
+            }
+            if (!locked) {
+                if (!lock_shared_or_stop()) return;
+                locked = true;
+            }
+            const int channel = static_cast<int>(events[i].data.u64 >> 32);
+            const int fd = static_cast<int>(events[i].data.u64 & 0xFFFFFFFFu);
+            if (channel >= KNET_DATAFD_MAX) continue;
+            core::Channel& ch = h.channels[channel];
+            if (!ch.in_use || ch.lib_fd != fd || ch.has_error.load()) continue;
+            // Sockets: drain up to a batch; other fds: one read per wakeup.
+            const int max_reads = ch.is_socket ? static_cast<int>(TxContext::kSlots) : 1;
+            for (int r = 0; r < max_reads; ++r) {
+                if (!h.forwarding.load(std::memory_order_acquire)) break;
+                ctx->ensure_room();
+                uint8_t* buf = ctx->next_slot();
+                ssize_t len;
+                if (ch.is_socket) {
+                    iovec iov{buf, TxContext::kSlotSize};
+                    msghdr m{};
+                    m.msg_iov = &iov;
+                    m.msg_iovlen = 1;
+                    len = ::recvmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+                    if (len > 0 && (m.msg_flags & MSG_TRUNC)) continue;
+                } else {
+                    len = ::read(fd, buf, TxContext::kSlotSize);
+                }
+                if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+                if (len < 0 && errno == EINTR) continue;
+                if (len <= 0) {
+                    // Read error: the fd leaves polling (man knet_handle_add_datafd).
+                    // End of file (0): notified too, and also taken out of
+                    // polling so a dead peer cannot make us spin.
+                    const int err = len < 0 ? errno : 0;
+                    epoll_event ev{};
+                    ::epoll_ctl(tx_epoll.get(), EPOLL_CTL_DEL, fd, &ev);
+                    if (len < 0) ch.has_error.store(true);
+                    Pending p{};
+                    p.kind = Pending::Kind::Sock;
+                    p.sock_fn = h.sock_notify;
+                    p.fd = ch.app_fd;
+                    p.channel = static_cast<int8_t>(channel);
+                    p.direction = KNET_NOTIFY_TX;
+                    p.error = static_cast<int>(len);
+                    p.errorno = err;
+                    if (p.sock_fn.fn) queue_notify(p);
+                    break;
+                }
+                ctx->slots_used++;
+                Status st = ctx->transmit(buf, static_cast<size_t>(len), static_cast<int8_t>(channel), false);
+                if (!st)
+                    KNET_LOG_T(log(), KNET_SUB_TX, "datagram of %zd bytes on channel %d not sent: %s",
+                               len, channel, strerror(st.error()));
+            }
+        }
+        if (locked) {
+            ctx->flush_all();
+            h.lock.unlock_shared();
+        }
+    }
+}
+
+Status Engine::send_sync(const char* buf, size_t len, int8_t channel) {
+    State& s = *impl_;
+    std::lock_guard g(s.sync_mutex);
+    if (!s.sync_ctx) s.sync_ctx.reset(new TxContext(s));
+    if (!s.lock_shared_or_stop()) return Error{ECANCELED};
+    TxContext& ctx = *s.sync_ctx;
+    ctx.ensure_room();
+    if (len > TxContext::kSlotSize) {
+        s.h.lock.unlock_shared();
+        return Error{EINVAL};
+    }
+    Status st = ctx.transmit(reinterpret_cast<const uint8_t*>(buf), len, channel, true);
+    ctx.flush_all();
+    s.h.lock.unlock_shared();
+    return st;
+}
+
+}  // namespace knet::engine
