@@ -373,7 +373,7 @@ static void node_teardown(void)
 	knet_host_remove(h, (knet_node_id_t)peer_id);
 	knet_handle_remove_datafd(h, datafd);
 	knet_handle_free(h);
-	kt_log_reader_stop(logr);
+	kt_log_reader_free(logr);
 }
 
 static void fill_payload(unsigned char *buf, size_t len)

@@ -498,6 +498,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bad --port\n");
 		return 2;
 	}
+	/* watchdog: a hung library call must not hang the demo forever */
+	alarm((unsigned)run_seconds + 60);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -647,10 +649,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i <= num_nodes; i++) {
 		teardown_node(&nodes[i]);
 	}
+	kt_log_reader_stop(lr);
 	printf("  log records: %lu ERR, %lu WARN, %lu INFO\n",
 	       kt_log_reader_count(lr, KNET_LOG_ERR), kt_log_reader_count(lr, KNET_LOG_WARN),
 	       kt_log_reader_count(lr, KNET_LOG_INFO));
-	kt_log_reader_stop(lr);
+	kt_log_reader_free(lr);
 	printf("knet_demo: %s\n", rc == 0 ? "OK: every node received messages from every peer"
 					  : "FAILED");
 	return rc;

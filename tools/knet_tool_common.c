@@ -120,6 +120,9 @@ struct kt_log_reader {
 	int rfd[KT_MAX_LOG_PIPES];
 	int wfd[KT_MAX_LOG_PIPES];
 	char label[KT_MAX_LOG_PIPES][32];
+	/* consecutive identical records of a pipe are printed once */
+	char last[KT_MAX_LOG_PIPES][KNET_MAX_LOG_MSG_SIZE + 2];
+	unsigned long repeats[KT_MAX_LOG_PIPES];
 	int stop_pipe[2];
 	pthread_t thread;
 	int started;
@@ -162,6 +165,15 @@ int kt_log_reader_add(struct kt_log_reader *lr, const char *label)
 	return p[1];
 }
 
+static void kt_log_flush_repeats(struct kt_log_reader *lr, int idx)
+{
+	if (lr->repeats[idx]) {
+		fprintf(stderr, "[log %s] (last message repeated %lu more times)\n", lr->label[idx],
+			lr->repeats[idx]);
+		lr->repeats[idx] = 0;
+	}
+}
+
 static void kt_log_drain_one(struct kt_log_reader *lr, int idx)
 {
 	struct knet_log_msg msg;
@@ -175,11 +187,22 @@ static void kt_log_drain_one(struct kt_log_reader *lr, int idx)
 		pthread_mutex_lock(&lr->lock);
 		lr->count[level <= KNET_LOG_DEBUG ? level : KNET_LOG_DEBUG + 1]++;
 		pthread_mutex_unlock(&lr->lock);
-		if (level <= lr->max_level_printed) {
-			fprintf(stderr, "[log %s] %-5s %-10s %s\n", lr->label[idx],
-				knet_log_get_loglevel_name(msg.msglevel),
-				knet_log_get_subsystem_name(msg.subsystem), msg.msg);
+		if (level > lr->max_level_printed) {
+			continue;
 		}
+		char key[KNET_MAX_LOG_MSG_SIZE + 2];
+		memcpy(key, msg.msg, KNET_MAX_LOG_MSG_SIZE);
+		key[KNET_MAX_LOG_MSG_SIZE] = (char)(msg.subsystem | 0x80);
+		key[KNET_MAX_LOG_MSG_SIZE + 1] = (char)(msg.msglevel + 1);
+		if (!memcmp(key, lr->last[idx], sizeof(key))) {
+			lr->repeats[idx]++;
+			continue;
+		}
+		kt_log_flush_repeats(lr, idx);
+		memcpy(lr->last[idx], key, sizeof(key));
+		fprintf(stderr, "[log %s] %-7s %-10s %s\n", lr->label[idx],
+			knet_log_get_loglevel_name(msg.msglevel),
+			knet_log_get_subsystem_name(msg.subsystem), msg.msg);
 	}
 }
 
@@ -201,6 +224,11 @@ static void *kt_log_thread(void *arg)
 		if (rv < 0 && errno != EINTR) {
 			break;
 		}
+		if (rv == 0) {
+			for (i = 0; i < lr->npipes; i++) {
+				kt_log_flush_repeats(lr, i);
+			}
+		}
 		for (i = 0; i < lr->npipes; i++) {
 			if (pfd[i].revents) {
 				kt_log_drain_one(lr, i);
@@ -212,6 +240,7 @@ static void *kt_log_thread(void *arg)
 	}
 	for (int i = 0; i < lr->npipes; i++) {
 		kt_log_drain_one(lr, i);
+		kt_log_flush_repeats(lr, i);
 	}
 	return NULL;
 }
@@ -238,6 +267,14 @@ void kt_log_reader_stop(struct kt_log_reader *lr)
 		pthread_join(lr->thread, NULL);
 		lr->started = 0;
 	}
+}
+
+void kt_log_reader_free(struct kt_log_reader *lr)
+{
+	if (!lr) {
+		return;
+	}
+	kt_log_reader_stop(lr);
 	for (int i = 0; i < lr->npipes; i++) {
 		close(lr->rfd[i]);
 		close(lr->wfd[i]);

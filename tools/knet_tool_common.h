@@ -46,8 +46,10 @@ struct kt_log_reader *kt_log_reader_new(int max_level_printed);
  * knet_handle_new) or -1. */
 int kt_log_reader_add(struct kt_log_reader *lr, const char *label);
 int kt_log_reader_start(struct kt_log_reader *lr);
-/* Stops the thread (drains what is left) and closes the pipes. */
+/* Stops the thread after draining what is left (counts stay readable). */
 void kt_log_reader_stop(struct kt_log_reader *lr);
+/* Stops if needed, closes the pipes and frees. */
+void kt_log_reader_free(struct kt_log_reader *lr);
 unsigned long kt_log_reader_count(struct kt_log_reader *lr, int level);
 
 /* Configure openssl aes256/sha256 with key (key_len >= KNET_MIN_KEY_LEN) and
