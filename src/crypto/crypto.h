@@ -130,8 +130,10 @@ Status validate(const knet_handle_crypto_cfg& cfg);
 // Builds an instance.  Runs validate() first, then sets the library up and
 // self-tests one encrypt/decrypt round trip (as libknet >= 1.27 does), so
 // openssl names the reference 1.25 accepted but could never use on the wire
-// (AEAD modes such as aes-128-gcm, xts, legacy-provider ciphers like bf-cbc,
-// XOF digests) fail here with EINVAL instead of failing every packet.
+// (AEAD modes such as aes-128-gcm / ccm / ocb, ciphers only in OpenSSL's
+// legacy provider such as bf-cbc) fail here with EINVAL instead of failing
+// every packet.  Names are at most 15 characters (16-byte fields), so e.g.
+// "camellia-256-cbc" cannot be configured; "camellia256" can.
 // ENXIO if the library cannot import the key, EAGAIN if it cannot initialise.
 // config_disables_crypto(cfg) configs give EINVAL.
 // `log` may be null and must outlive the instance.
