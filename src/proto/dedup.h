@@ -1,7 +1,11 @@
 // Per-source-host de-duplication of received DATA sequence numbers.
 //
 // Semantics follow libknet 1.x (host.c _seq_num_lookup/_seq_num_set), with
-// the distance arithmetic done right (seqnum.h):
+// the distance arithmetic done right (seqnum.h).  1.25 measured how far a
+// number lies *behind* the newest one, off by one across the wrap; 1.34
+// flipped it to a forward distance, which makes numbers up to 4095 ahead
+// "in window" without sliding it and lets late packets drag the window
+// backwards.  We keep 1.25's sliding-window meaning, computed exactly:
 //
 // * The window is anchored at `reference()`, the newest sequence number seen
 //   (0 = not anchored yet: 0 is never a data sequence number; the first number

@@ -8,7 +8,7 @@ Result<uint8_t> fragment_count(size_t len, size_t data_mtu) noexcept {
     if (len == 0 || data_mtu == 0) return Error{EINVAL};
     if (len > kMaxPacketSize) return Error{EMSGSIZE};
     size_t n = (len + data_mtu - 1) / data_mtu;
-    if (n > kMaxFragments) return Error{EMSGSIZE};
+    if (n > kMaxTxFragments) return Error{EMSGSIZE};
     return static_cast<uint8_t>(n);
 }
 

@@ -29,7 +29,7 @@ struct Fragment {
 
 // Number of fragments for `len` bytes at `data_mtu` bytes per fragment.
 // EINVAL if len == 0 or data_mtu == 0; EMSGSIZE if len > kMaxPacketSize or
-// more than kMaxFragments fragments would be needed.
+// more than kMaxTxFragments (254) fragments would be needed.
 Result<uint8_t> fragment_count(size_t len, size_t data_mtu) noexcept;
 
 // The fragments of one datagram; cheap to copy, holds only views.
@@ -41,7 +41,7 @@ public:
     static Result<Fragmenter> make(const DataHeader& base, std::span<const uint8_t> data,
                                    size_t data_mtu) noexcept;
 
-    // Number of fragments (1..kMaxFragments).
+    // Number of fragments (1..kMaxTxFragments).
     uint8_t count() const noexcept { return count_; }
 
     // Fragment `index` (0-based, < count()).

@@ -82,8 +82,11 @@ inline constexpr size_t kMaxPacketSize = KNET_MAX_PACKET_SIZE;  // one app datag
 // Largest clear-text packet: a full datagram plus the largest header.
 inline constexpr size_t kDataBufSize = kMaxPacketSize + kHeaderAllSize;
 inline constexpr uint8_t kMaxLinks = KNET_MAX_LINK;
-// Fragments per datagram (frag_num is one byte).
+// Fragments per datagram accepted on receive (frag_num is one byte).
 inline constexpr unsigned kMaxFragments = 255;
+// Fragments per datagram we send: libknet >= 1.35 rejects frag_num 255
+// (its fragment map has 255 entries indexed by the 1-based frag_seq).
+inline constexpr unsigned kMaxTxFragments = 254;
 
 // ---- PMTUd ------------------------------------------------------------------
 inline constexpr size_t kPmtudSizeV4 = 65535;  // largest probe (IP total length)
