@@ -20,7 +20,13 @@
 //     with NO library lock held, so that they may call back into the API.
 //     The filter callback is the exception the reference also makes: it runs
 //     on the data path under the shared lock and must not reconfigure the
-//     handle.
+//     handle.  No API entry point invokes a callback itself.
+//  5. The API's registry of live handles (src/api/registry.cpp) has its own
+//     mutex, taken alone to validate a handle, or inside Handle::lock
+//     (exclusive) by knet_handle_free to unregister: Handle::lock first.
+//     knet_handle_free then stops the engine with no lock held.
+//  6. knet_send_sync validates under the shared lock, releases it, and the
+//     engine takes what it needs (engine.h: data calls hold no lock).
 #pragma once
 
 #include <array>
