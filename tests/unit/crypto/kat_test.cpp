@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstring>
 #include <string>
 
 #include "crypto/crypto.h"
@@ -109,6 +110,44 @@ TEST(CryptoKat, EncryptedOutputMatchesLayout) {
             EVP_CIPHER_CTX_free(ctx);
             out.resize(static_cast<size_t>(n1 + n2));
             EXPECT_EQ(out, clear) << model;
+        }
+}
+
+// Authentic (correct HMAC) but malformed ciphertext: wrong length for the
+// block size, or bad PKCS#7 padding, must be refused after authentication.
+TEST(CryptoKat, AuthenticButMalformedCiphertextRefused) {
+    auto cfg = make_cfg("nss", "aes256", "sha256", 128);
+    for (const char* model : {"nss", "openssl"}) {
+        strcpy(cfg.crypto_model, model);
+        auto inst = create(cfg, nullptr);
+        ASSERT_TRUE(inst);
+        for (size_t ct_len : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{32}, size_t{48}}) {
+            std::vector<uint8_t> wire(16 + ct_len);
+            for (size_t i = 0; i < wire.size(); ++i) wire[i] = static_cast<uint8_t>(i * 37 + 11);
+            unsigned char mac[EVP_MAX_MD_SIZE];
+            unsigned mac_len = 0;
+            HMAC(EVP_sha256(), cfg.private_key, 128, wire.data(), wire.size(), mac, &mac_len);
+            wire.insert(wire.end(), mac, mac + mac_len);
+            std::vector<uint8_t> back;
+            // A random last block has valid padding with probability ~1/256;
+            // these fixed bytes do not.
+            EXPECT_EQ(unseal(**inst, wire, &back), EBADMSG) << model << " " << ct_len;
+        }
+    }
+}
+
+TEST(CryptoKat, GarbageNeverDecrypts) {
+    for (const char* model : {"nss", "openssl"})
+        for (const char* cipher : {"none", "aes128"}) {
+            auto inst = create(make_cfg(model, cipher, "sha1"), nullptr);
+            ASSERT_TRUE(inst);
+            uint32_t x = 12345;
+            for (size_t len = 0; len < 400; ++len) {
+                std::vector<uint8_t> junk(len), back;
+                for (auto& b : junk) b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
+                int err = unseal(**inst, junk, &back);
+                EXPECT_TRUE(err == EBADMSG || err == EMSGSIZE) << model << cipher << len << " " << err;
+            }
         }
 }
 
