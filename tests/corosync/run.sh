@@ -57,11 +57,11 @@ say()  { echo "[$(elapsed)s] $*"; }
 dbg()  { [[ $VERBOSE == 1 ]] && echo "[$(elapsed)s]   . $*"; return 0; }
 pass() { PASS=$((PASS+1)); say "PASS [$CFG] $*"; }
 fail() { FAIL=$((FAIL+1)); FAILED_LIST+=("[$CFG] $1"); say "FAIL [$CFG] $*"; }
-skip() { SKIP=$((SKIP+1)); say "SKIP [$CFG] $*"; }
+skip() { say "SKIP [$CFG] $*"; }
 tmo()  { awk -v t="$1" -v s="$TMO_SCALE" 'BEGIN{printf "%d", t*s + 0.5}'; }
 
 closing() {
-    [[ $SKIP -gt 0 ]] && echo "($SKIP skipped after an earlier failure)"
+    [[ $SKIP -gt 0 ]] && echo "($SKIP configuration(s) aborted early: their remaining checks did not run)"
     if [[ ${#FAILED_LIST[@]} -gt 0 ]]; then
         echo "failed checks:"; printf '  %s\n' "${FAILED_LIST[@]}"
     fi
@@ -448,12 +448,80 @@ stats_ok() {
     done
 }
 
+# per-link data counters of node I: "peer link tx_data_packets" lines
+data_of() {
+    tool "$1" corosync-cmapctl -m stats stats.knet.node | awk '
+        /\.tx_data_packets / {split($1, a, "."); sub("node", "", a[3]); sub("link", "", a[4]); print a[3], a[4], $NF}'
+}
+
+# link_mode behaviour over a 2s window, per node summed over its peers (an
+# idle totem ring sends the token only to the next node): passive -> data only
+# on link 0 (equal priorities: lowest link id wins), active -> on both links
+LM_DETAIL=""
+linkmode_ok() {
+    local mode=$1 i j d0 d1 s0 s1
+    declare -A before after
+    for i in 1 2 3; do before[$i]=$(data_of "$i") || return 1; done
+    sleep 2
+    LM_DETAIL=""
+    for i in 1 2 3; do
+        after[$i]=$(data_of "$i") || return 1
+        s0=0; s1=0
+        for j in 1 2 3; do
+            [[ $i == "$j" ]] && continue
+            d0=$(delta "${before[$i]}" "${after[$i]}" "$j" 0)
+            d1=$(delta "${before[$i]}" "${after[$i]}" "$j" 1)
+            s0=$((s0 + d0)); s1=$((s1 + d1))
+        done
+        LM_DETAIL+="n$i:$s0/$s1 "
+        if [[ $mode == passive ]]; then
+            [[ $s0 -gt 0 && $s1 -eq 0 ]] || { dbg "linkmode $mode: $LM_DETAIL"; return 1; }
+        else
+            [[ $s0 -gt 0 && $s1 -gt 0 ]] || { dbg "linkmode $mode: $LM_DETAIL"; return 1; }
+        fi
+    done
+}
+delta() {   # delta BEFORE AFTER PEER LINK
+    local b a
+    b=$(echo "$1" | awk -v j="$3" -v l="$4" '$1==j && $2==l {print $3}')
+    a=$(echo "$2" | awk -v j="$3" -v l="$4" '$1==j && $2==l {print $3}')
+    echo $(( ${a:-0} - ${b:-0} ))
+}
+
+# every link of every node reports the same (PMTUd-discovered) MTU, > 1000
+MTU_SEEN=""
+mtu_ok() {
+    local i all=""
+    for i in 1 2 3; do
+        all+=" $(tool "$i" corosync-cfgtool -n | sed -n 's/.*LINK: \([0-9]*\).* mtu: \([0-9]*\).*/\2/p' | tr '\n' ' ')"
+    done
+    MTU_SEEN=$(echo $all | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s%sx%s", (NR>1?", ":""), $1, $2}')
+    dbg "link MTUs: $MTU_SEEN"
+    [[ $(echo $all | wc -w) == 12 && $(echo $all | tr ' ' '\n' | sort -u | wc -l) == 1 && $(echo $all | awk '{print $1}') -gt 1000 ]]
+}
+
 # poll CMD until it succeeds or TIMEOUT seconds pass; sets WAITED
 WAITED=0
-wait_for() {   # wait_for TIMEOUT cmd...
+EXPECT_ALIVE="1 2 3"   # nodes whose corosync must be running right now
+CFG_BROKEN=0           # a corosync died unexpectedly: skip the rest of the configuration
+DIED=""
+died_check() {   # -> 1 (and DIED set) if a corosync that should run is gone
+    local i rc
+    for i in $EXPECT_ALIVE; do
+        if [[ -n ${PID[$i]} ]] && ! proc_alive "${PID[$i]}"; then
+            wait "${PID[$i]}" 2>/dev/null; rc=$?
+            if [[ $rc -gt 128 ]]; then DIED="n$i (pid ${PID[$i]}) killed by signal $(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+            else DIED="n$i (pid ${PID[$i]}) exited with status $rc"; fi
+            return 1
+        fi
+    done
+    return 0
+}
+wait_for() {   # wait_for TIMEOUT cmd...   -> 0 ok, 1 timeout, 2 a corosync died
     local t; t=$(tmo "$1"); shift
     local s=$EPOCHREALTIME
     while true; do
+        died_check || return 2
         if "$@"; then WAITED=$(awk -v a="$s" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'); return 0; fi
         if awk -v a="$s" -v b="$EPOCHREALTIME" -v t="$t" 'BEGIN{exit !(b-a>t)}'; then
             WAITED=$t; return 1
@@ -478,64 +546,84 @@ dump_all() { local i; for i in 1 2 3; do dump_node "$i"; done; echo "----- end o
 
 # check NAME TIMEOUT cmd... : one timed, counted check
 check() {
-    local name=$1 t=$2; shift 2
-    if wait_for "$t" "$@"; then pass "$name (${WAITED}s)"; return 0; fi
-    fail "$name: not reached within $(tmo "$t")s"
+    local name=$1 t=$2 rc; shift 2
+    if [[ $CFG_BROKEN == 1 ]]; then skip "$name"; return 1; fi
+    wait_for "$t" "$@"; rc=$?
+    if [[ $rc == 0 ]]; then pass "$name (${WAITED}s)"; return 0; fi
+    if [[ $rc == 2 ]]; then
+        fail "$name: corosync $DIED"
+        CFG_BROKEN=1
+    else
+        fail "$name: not reached within $(tmo "$t")s"
+    fi
     dump_all
     return 1
 }
 
 # ------------------------------------------------------- one configuration ---
+abort_cfg() {   # give up on the rest of this configuration
+    SKIP=$((SKIP+1))
+    say "SKIP [$CFG] remaining checks of this configuration ($*)"
+    stop_all_quiet
+    say "=== configuration $CFG aborted after $(awk -v a="$T_CFG" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')s"
+}
+
 # run_config NAME CRYPTO LINKMODE LIB1 LIB2 LIB3 CUTNODE KILLNODE
 run_config() {
     CFG=$1; local crypto=$2 mode=$3; NODELIB[1]=$4; NODELIB[2]=$5; NODELIB[3]=$6
     local cut=$7 kill=$8 i ok=1 others
-    local t_cfg=$EPOCHREALTIME
+    T_CFG=$EPOCHREALTIME
+    CFG_BROKEN=0; EXPECT_ALIVE="1 2 3"
     say "=== configuration $CFG: crypto_model $crypto, link_mode $mode, libs n1=${NODELIB[1]} n2=${NODELIB[2]} n3=${NODELIB[3]}"
     for i in 1 2 3; do
         mkdir -p "$(node_dir "$i")"
         make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"
     done
-    local remaining=10   # checks of this configuration after startup (for SKIP accounting)
 
     for i in 1 2 3; do start_node "$i" || ok=0; done
     local t_started=$EPOCHREALTIME
-    if [[ $ok == 0 ]]; then
-        skip "remaining checks of this configuration"; SKIP=$((SKIP+remaining-1))
-        stop_all_quiet; return
-    fi
+    [[ $ok == 1 ]] || { abort_cfg "a corosync did not start"; return; }
 
     # 1. all three quorate with 3 members
-    if ! check "1 quorum: 3 nodes quorate, members 1 2 3 on every node" 40 quorum_ok "1 2 3"; then
-        skip "remaining checks of this configuration"; SKIP=$((SKIP+remaining-2))
-        stop_all_quiet; return
-    fi
+    check "1 quorum: 3 nodes quorate, members 1 2 3 on every node" 40 quorum_ok "1 2 3" ||
+        { abort_cfg "no cluster"; return; }
     local plugins=""
     for i in 1 2 3; do
         plugins+="n$i:$(awk '$6 ~ /\/(crypto|compress)_[a-z0-9]+\.so/ {n=$6; sub(/.*\//,"",n); print n}' "/proc/${PID[$i]}/maps" | sort -u | tr '\n' ',' | sed 's/,$//') "
     done
     say "     knet plugins mapped: $plugins"
 
-    # 2. both links connected to each peer on each node
+    # 2. both links connected to each peer on each node, traffic really
+    #    encrypted+compressed, PMTUd agrees everywhere, link_mode honoured
     check "2 links: both links connected to every peer on every node" 30 links_ok "$(spec_all "1 2 3")"
     check "2b knet stats: traffic encrypted, decrypted and lz4-compressed on every node" 20 stats_ok "1 2 3"
+    if check "2c PMTUd: all 12 link MTUs equal (same as every other node)" 30 mtu_ok; then
+        say "     link MTUs: $MTU_SEEN"
+    fi
+    local lmdesc="each node sends data only on link 0"
+    [[ $mode == active ]] && lmdesc="each node sends data on both links"
+    if check "2d link_mode $mode: $lmdesc (2s window)" 15 linkmode_ok "$mode"; then
+        say "     tx_data_packets link0/link1 in 2s: $LM_DETAIL"
+    fi
+    [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
 
     # 3. cut network 1 (knet link 0, the passive-mode active link) of node $cut
-    local r_before r_after
-    r_before="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
-    dbg "ring ids before link cut: $r_before"
+    local r_before r_after settle
     # let knet's initial pong-timeout backoff (10x, -1x per second) run out
-    local settle
     settle=$(awk -v a="$t_started" -v b="$EPOCHREALTIME" 'BEGIN{d=11-(b-a); if (d<0) d=0; printf "%.1f", d}')
     dbg "waiting ${settle}s for knet pong-timeout backoff to settle"
     sleep "$settle"
     r_before="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
+    dbg "ring ids before link cut: $r_before"
     ip -n "${NS[$cut]}" link set eth1 down
+    say "     n$cut: eth1 (network 1, knet link 0) set down"
     check "3a link cut: n$cut eth1 down -> link 0 to/from n$cut disconnected, link 1 connected" 30 \
         links_ok "$(spec_all "1 2 3" "$cut" 0)"
     check "3b link cut: membership kept (3 quorate members)" 10 quorum_ok "1 2 3"
     ip -n "${NS[$cut]}" link set eth1 up
+    say "     n$cut: eth1 set up"
     check "3c link restore: n$cut eth1 up -> all links connected again" 40 links_ok "$(spec_all "1 2 3")"
+    [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
     r_after="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
     if quorum_ok "1 2 3" && [[ $r_after == "$r_before" ]]; then
         pass "3d membership never changed during cut/restore (ring ids $r_after)"
@@ -546,20 +634,23 @@ run_config() {
 
     # 4. crash one node: two stay quorate; restart it: three again
     others=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$kill" | tr '\n' ' '); others=${others% }
+    EXPECT_ALIVE=$others
     kill -KILL "${PID[$kill]}" 2>/dev/null; wait "${PID[$kill]}" 2>/dev/null
     say "     n$kill: corosync pid ${PID[$kill]} killed (SIGKILL)"
     check "4a crash n$kill: n${others% *} and n${others#* } quorate with 2 members" 40 quorum_ok "$others"
     check "4b crash n$kill: links to n$kill down, links between survivors up" 30 \
         links_ok "$(spec_all "$others" "" "" "$kill")"
-    if start_node "$kill"; then
-        check "4c restart n$kill: 3 nodes quorate again" 40 quorum_ok "1 2 3"
-        check "4d restart n$kill: both links connected to every peer on every node" 30 links_ok "$(spec_all "1 2 3")"
-    else
-        skip "4c/4d restart checks"; SKIP=$((SKIP+1))
-    fi
+    [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
+    start_node "$kill" || { abort_cfg "restart of n$kill failed"; return; }
+    EXPECT_ALIVE="1 2 3"
+    check "4c restart n$kill: 3 nodes quorate again" 40 quorum_ok "1 2 3"
+    check "4d restart n$kill: both links connected to every peer on every node" 30 links_ok "$(spec_all "1 2 3")"
+    [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
 
     # 5. clean shutdown (SIGTERM) within 20s, in reverse order
+    if ! died_check; then fail "corosync $DIED"; dump_all; abort_cfg "corosync died"; return; fi
     local slow=""
+    EXPECT_ALIVE=""
     for i in 3 2 1; do
         if [[ -n ${PID[$i]} ]] && proc_alive "${PID[$i]}"; then
             stop_pid "${PID[$i]}" "$(tmo 20)" || slow+=" n$i"
@@ -568,7 +659,7 @@ run_config() {
     done
     if [[ -z $slow ]]; then pass "5 clean shutdown: every corosync exited on SIGTERM"
     else fail "5 clean shutdown: needed SIGKILL:$slow"; fi
-    say "=== configuration $CFG done in $(awk -v a="$t_cfg" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')s"
+    say "=== configuration $CFG done in $(awk -v a="$T_CFG" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')s"
 }
 
 stop_all_quiet() {
