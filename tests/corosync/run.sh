@@ -17,6 +17,8 @@
 #   CK_TMO_SCALE   multiply every timeout by this factor (default 1; e.g. 3 on
 #                  a slow or busy machine)
 #   CK_DEADLINE    hard limit for the whole run in seconds (default 570)
+#   CK_TOPOLOGY    bridge | mesh | auto (default: bridges in a switch namespace,
+#                  a veth full mesh when bridges cannot be created)
 #   CK_SYSLIB      the reference library (default: the system libknet.so.1)
 #
 # Exit status: 0 all checks passed, 1 some check failed, 2 could not run.
@@ -188,27 +190,65 @@ trap 'say "interrupted (signal, or the ${DEADLINE}s deadline of CK_DEADLINE)"; F
 WATCHDOG=$!
 
 # -------------------------------------------------------------- topology ---
+TOPO=${CK_TOPOLOGY:-auto}   # bridge | mesh | auto (bridge, veth full mesh if bridges fail)
 setup_network() {
-    ip netns add "$SWNS" || return 1; CREATED_NS+=("$SWNS")
-    ip -n "$SWNS" link set lo up || return 1
-    local net i
-    for net in 1 2; do
-        ip -n "$SWNS" link add "br$net" type bridge stp_state 0 forward_delay 0 2>/dev/null ||
-            ip -n "$SWNS" link add "br$net" type bridge || return 1
-        ip -n "$SWNS" link set "br$net" up || return 1
-    done
+    local net i j
     for i in 1 2 3; do
         ip netns add "${NS[$i]}" || return 1; CREATED_NS+=("${NS[$i]}")
         ip -n "${NS[$i]}" link set lo up || return 1
-        for net in 1 2; do
-            # created directly inside the namespaces: nothing appears on the host
-            ip link add "eth$net" netns "${NS[$i]}" type veth peer name "n${i}l$net" netns "$SWNS" || return 1
-            ip -n "$SWNS" link set "n${i}l$net" master "br$net" || return 1
-            ip -n "$SWNS" link set "n${i}l$net" up || return 1
-            ip -n "${NS[$i]}" addr add "10.77.$net.$i/24" dev "eth$net" || return 1
-            ip -n "${NS[$i]}" link set "eth$net" up || return 1
-        done
     done
+    if [[ $TOPO != mesh ]]; then
+        ip netns add "$SWNS" || return 1; CREATED_NS+=("$SWNS")
+        ip -n "$SWNS" link set lo up || return 1
+        for net in 1 2; do
+            if ! { ip -n "$SWNS" link add "br$net" type bridge stp_state 0 forward_delay 0 2>/dev/null ||
+                   ip -n "$SWNS" link add "br$net" type bridge; }; then
+                [[ $TOPO == auto ]] || return 1
+                say "note: cannot create a bridge here - falling back to a veth full mesh"
+                TOPO=mesh; break
+            fi
+            ip -n "$SWNS" link set "br$net" up || return 1
+        done
+    fi
+    if [[ $TOPO != mesh ]]; then
+        TOPO=bridge
+        for i in 1 2 3; do
+            for net in 1 2; do
+                # created directly inside the namespaces: nothing appears on the host
+                ip link add "eth$net" netns "${NS[$i]}" type veth peer name "n${i}l$net" netns "$SWNS" || return 1
+                ip -n "$SWNS" link set "n${i}l$net" master "br$net" || return 1
+                ip -n "$SWNS" link set "n${i}l$net" up || return 1
+                ip -n "${NS[$i]}" addr add "10.77.$net.$i/24" dev "eth$net" || return 1
+                ip -n "${NS[$i]}" link set "eth$net" up || return 1
+            done
+        done
+    else
+        # veth full mesh: per network and node pair one veth "e<net>n<peer>",
+        # point-to-point addresses (the peer route returns by itself on link up)
+        for net in 1 2; do
+            for i in 1 2 3; do
+                for j in 1 2 3; do
+                    [[ $i -lt $j ]] || continue
+                    ip link add "e${net}n$j" netns "${NS[$i]}" type veth peer name "e${net}n$i" netns "${NS[$j]}" || return 1
+                    ip -n "${NS[$i]}" addr add "10.77.$net.$i" peer "10.77.$net.$j/32" dev "e${net}n$j" || return 1
+                    ip -n "${NS[$j]}" addr add "10.77.$net.$j" peer "10.77.$net.$i/32" dev "e${net}n$i" || return 1
+                    ip -n "${NS[$i]}" link set "e${net}n$j" up || return 1
+                    ip -n "${NS[$j]}" link set "e${net}n$i" up || return 1
+                done
+            done
+        done
+    fi
+}
+
+net_set() {   # net_set NODE NET up|down : the node's interface(s) on that network
+    local i=$1 net=$2 st=$3 dev
+    if [[ $TOPO == bridge ]]; then
+        ip -n "${NS[$i]}" link set "eth$net" "$st"
+    else
+        for dev in $(ip -n "${NS[$i]}" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep "^e${net}n"); do
+            ip -n "${NS[$i]}" link set "$dev" "$st"
+        done
+    fi
 }
 
 check_network() {   # UDP reachability on both networks (needs python3; skipped otherwise)
@@ -591,6 +631,7 @@ run_config() {
     for i in 1 2 3; do
         plugins+="n$i:$(awk '$6 ~ /\/(crypto|compress)_[a-z0-9]+\.so/ {n=$6; sub(/.*\//,"",n); print n}' "/proc/${PID[$i]}/maps" | sort -u | tr '\n' ',' | sed 's/,$//') "
     done
+    [[ $plugins == "n1: n2: n3: " ]] && plugins="none (crypto/compression not loaded from plugin files)"
     say "     knet plugins mapped: $plugins"
 
     # 2. both links connected to each peer on each node, traffic really
@@ -615,14 +656,14 @@ run_config() {
     sleep "$settle"
     r_before="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
     dbg "ring ids before link cut: $r_before"
-    ip -n "${NS[$cut]}" link set eth1 down
-    say "     n$cut: eth1 (network 1, knet link 0) set down"
-    check "3a link cut: n$cut eth1 down -> link 0 to/from n$cut disconnected, link 1 connected" 30 \
+    net_set "$cut" 1 down
+    say "     n$cut: network 1 (knet link 0) interface set down"
+    check "3a link cut: n$cut network 1 down -> link 0 to/from n$cut disconnected, link 1 connected" 30 \
         links_ok "$(spec_all "1 2 3" "$cut" 0)"
     check "3b link cut: membership kept (3 quorate members)" 10 quorum_ok "1 2 3"
-    ip -n "${NS[$cut]}" link set eth1 up
-    say "     n$cut: eth1 set up"
-    check "3c link restore: n$cut eth1 up -> all links connected again" 40 links_ok "$(spec_all "1 2 3")"
+    net_set "$cut" 1 up
+    say "     n$cut: network 1 interface set up"
+    check "3c link restore: n$cut network 1 up -> all links connected again" 40 links_ok "$(spec_all "1 2 3")"
     [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
     r_after="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
     if quorum_ok "1 2 3" && [[ $r_after == "$r_before" ]]; then
@@ -675,7 +716,7 @@ say "work directory:     $WORK   (namespaces $PFX-*)"
 
 CFG=setup
 if ! setup_network; then die_early "could not build the namespace/veth/bridge topology"; fi
-if check_network; then pass "network: 3 namespaces, 2 bridged networks, UDP reachable on 10.77.1.0/24 and 10.77.2.0/24"
+if check_network; then pass "network ($TOPO): 3 namespaces, 2 separate networks, UDP reachable on 10.77.1.0/24 and 10.77.2.0/24"
 else fail "network: UDP not reachable between namespaces"; closing; exit 1; fi
 corosync-keygen -k "$WORK/authkey" -s 256 >/dev/null 2>&1 ||
     head -c 256 /dev/urandom > "$WORK/authkey" || die_early "cannot create authkey"
