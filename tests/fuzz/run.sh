@@ -17,15 +17,16 @@ build=${KNET_FUZZ_BUILD:-$root/build-fuzz}
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(decode reassembly decrypt decompress acl)
 
+mkdir -p "$build"
 # The whole tree is instrumented for coverage (fuzzer-no-link) and sanitized;
 # only the fuzz targets and their libraries are built.
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKNET_BUILD_TOOLS=OFF \
     -DKNET_SANITIZE=address,undefined \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined" \
-    >"$build.cmake.log" 2>&1 || { cat "$build.cmake.log"; exit 1; }
-cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}") >"$build.build.log" 2>&1 \
-    || { tail -50 "$build.build.log"; exit 1; }
+    >"$build/run-cmake.log" 2>&1 || { cat "$build/run-cmake.log"; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}") >"$build/run-build.log" 2>&1 \
+    || { tail -50 "$build/run-build.log"; exit 1; }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
