@@ -139,6 +139,7 @@ for i in 1 2 3; do NS[$i]="$PFX-n$i"; PID[$i]=""; done
 WORK=$(mktemp -d /tmp/knet-corosync.XXXXXX) || die_early "mktemp failed"
 CREATED_NS=()
 WATCHDOG=""
+SETTLE_PID=""
 ALL_PIDS=()
 
 stop_pid() {   # stop_pid PID GRACE_SECONDS -> 0 if it exited on SIGTERM in time
@@ -165,6 +166,7 @@ cleanup() {
     local rc=$? p n
     trap - EXIT INT TERM
     [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null
+    [[ -n $SETTLE_PID ]] && kill "$SETTLE_PID" 2>/dev/null
     for p in "${ALL_PIDS[@]}"; do
         [[ -e /proc/$p ]] && stop_pid "$p" 3 >/dev/null 2>&1
     done
@@ -179,13 +181,21 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
-trap 'say "interrupted (signal, or the ${DEADLINE}s deadline of CK_DEADLINE)"; FAIL=$((FAIL+1)); FAILED_LIST+=("[$CFG] interrupted/deadline"); closing; exit 1' INT TERM
+on_signal() {
+    local why="interrupted by a signal"
+    [[ -e $WORK/.deadline ]] && why="hard deadline of ${DEADLINE}s (CK_DEADLINE) exceeded"
+    say "ABORT: $why"
+    FAIL=$((FAIL+1)); FAILED_LIST+=("[$CFG] aborted: $why")
+    closing
+    exit 1
+}
+trap on_signal INT TERM
 
 # hard deadline for the whole run
 # (polls once a second, dies with us, holds no stdout so pipes close at exit)
 ( n=0; while kill -0 $$ 2>/dev/null; do
       sleep 1; n=$((n+1))
-      if [[ $n -ge $DEADLINE ]]; then kill -TERM $$; exit 0; fi
+      if [[ $n -ge $DEADLINE ]]; then : > "$WORK/.deadline"; kill -TERM $$; exit 0; fi
   done ) </dev/null >/dev/null 2>&1 &
 WATCHDOG=$!
 
@@ -423,12 +433,12 @@ qview() {
 
 # every node in LIST sees exactly LIST as members, quorate, and reports its own id
 quorum_ok() {   # quorum_ok "1 2 3"
-    local list=$1 i v want
+    local list=$1 i v want id q n mem
     want=$(echo $list)
     for i in $list; do
         v=$(qview "$i")
         dbg "n$i quorum: $v"
-        read -r id q n r mem <<<"$v"
+        read -r id q n _ mem <<<"$v"
         [[ $id == "$i" && $q == Yes && $n == $(echo $list | wc -w) && $(echo $mem) == "$want" ]] || return 1
     done
 }
@@ -444,7 +454,7 @@ links_of() {
 
 # links_ok SPEC : SPEC is a list of "i:j:l:state" (state connected|disconnected)
 links_ok() {
-    local spec i j l st cur tbl=() k
+    local i j l st cur tbl=() k
     for i in 1 2 3; do tbl[$i]=""; done
     for k in $1; do
         IFS=: read -r i j l st <<<"$k"
@@ -653,7 +663,8 @@ run_config() {
     # let knet's initial pong-timeout backoff (10x, -1x per second) run out
     settle=$(awk -v a="$t_started" -v b="$EPOCHREALTIME" 'BEGIN{d=11-(b-a); if (d<0) d=0; printf "%.1f", d}')
     dbg "waiting ${settle}s for knet pong-timeout backoff to settle"
-    sleep "$settle"
+    sleep "$settle" & SETTLE_PID=$!; wait $SETTLE_PID   # (a signal/deadline interrupts at once)
+    SETTLE_PID=""
     r_before="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
     dbg "ring ids before link cut: $r_before"
     net_set "$cut" 1 down
@@ -722,7 +733,7 @@ corosync-keygen -k "$WORK/authkey" -s 256 >/dev/null 2>&1 ||
     head -c 256 /dev/urandom > "$WORK/authkey" || die_early "cannot create authkey"
 chmod 400 "$WORK/authkey"
 
-T=test   # library label for nodes on --lib (or the system library when no --lib)
+T="test"   # library label for nodes on --lib (or the system library when no --lib)
 [[ -z $LIBDIR ]] && T=system
 #            name              crypto   mode     n1     n2  n3  cut kill
 run_config   nss-passive       nss      passive  $T     $T  $T  3   2
