@@ -651,6 +651,7 @@ static int exchange_sizes(const char *what, const size_t *szs, int n, int compre
     uint32_t base = (round++ % (MAX_SEQ / 8)) * 8;
     int tries = 0;
     acct_reset();
+    sync_point("xs"); /* both reset before either sends */
     for (int i = 0; i < n; i++) send_seq(0, base + (uint32_t)i, szs[i], compressible);
     for (;;) {
         tries++;
@@ -699,6 +700,14 @@ static void sc_crypto(const char *model) {
         for (size_t hi = 0; hi < 5; hi++) {
             char name[64];
             snprintf(name, sizeof(name), "%s/%s/%s", model, ciphers[ci], hashes[hi]);
+            if (!strcmp(model, "nss") && !strcmp(ciphers[ci], "none")) {
+                /* libknet 1.25's nss model with cipher "none" does not talk to
+                 * itself (reference<->reference: 0/5, link never comes back),
+                 * so there is nothing to be compatible with */
+                info("%s: skipped (the reference fails it against itself; knet_matrix run crypto-nss DIR 4 "
+                     "ref-only)", name);
+                continue;
+            }
             double t0 = now_s();
             int rc = crypto_set(slot, model, ciphers[ci], hashes[hi], (int)(ci * 5 + hi));
             int e = errno;
@@ -957,23 +966,32 @@ static void sc_compress(int *ref_side_stats) {
             memset(&s0, 0, sizeof(s0));
             knet_handle_get_stats(h, &s0, sizeof(s0));
             static const size_t big[] = {8192, 8192};
-            int tries;
+            int tries = 1, tries2 = 1;
             int ok = exchange_sizes(name, big, 2, 1, &tries);
             memset(&s1, 0, sizeof(s1));
             knet_handle_get_stats(h, &s1, sizeof(s1));
             static const size_t small[] = {60};
-            int ok2 = exchange_sizes(name, small, 1, 0, &tries);
-            memset(&s2, 0, sizeof(s2));
-            knet_handle_get_stats(h, &s2, sizeof(s2));
-            unsigned long long dc = s1.tx_compressed_packets - s0.tx_compressed_packets;
-            unsigned long long du = s2.tx_uncompressed_packets - s1.tx_uncompressed_packets;
-            unsigned long long ob = s1.tx_compressed_original_bytes - s0.tx_compressed_original_bytes;
-            unsigned long long cb = s1.tx_compressed_size_bytes - s0.tx_compressed_size_bytes;
+            int ok2 = exchange_sizes(name, small, 1, 0, &tries2);
+            /* the counters may be published just after the datagram left
+             * (ours: per send batch); allow them a moment */
+            double st_end = now_s() + 0.5;
+            do {
+                pump(10);
+                memset(&s2, 0, sizeof(s2));
+                knet_handle_get_stats(h, &s2, sizeof(s2));
+            } while (now_s() < st_end &&
+                     (s2.tx_compressed_packets - s0.tx_compressed_packets < 2ULL * (unsigned)tries ||
+                      s2.tx_uncompressed_packets - s0.tx_uncompressed_packets < (unsigned)tries2));
+            (void)s1;
+            unsigned long long dc = s2.tx_compressed_packets - s0.tx_compressed_packets;
+            unsigned long long du = s2.tx_uncompressed_packets - s0.tx_uncompressed_packets;
+            unsigned long long ob = s2.tx_compressed_original_bytes - s0.tx_compressed_original_bytes;
+            unsigned long long cb = s2.tx_compressed_size_bytes - s0.tx_compressed_size_bytes;
             result(ok && ok2, "%s: 2 x 8 KB compressible + 60 B below threshold, both ways intact", name);
-            result(dc >= 2 && du >= 1 && cb < ob,
+            result(dc == 2ULL * (unsigned)tries && du == (unsigned)tries2 && cb < ob,
                    "%s stats (%s side): tx_compressed_packets +%llu (%llu -> %llu bytes), tx_uncompressed_packets "
-                   "+%llu",
-                   name, lib && *lib ? lib : "?", dc, ob, cb, du);
+                   "+%llu (sent %d x 2 large, %d x 1 small)",
+                   name, lib && *lib ? lib : "?", dc, ob, cb, du, tries, tries2);
         }
     }
     struct knet_handle_compress_cfg cc;
@@ -1166,7 +1184,7 @@ static int launch_pair(const char *self, const char *sc, const char *ours, const
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "node")) return node_main(argc, argv);
     if (argc < 4 || strcmp(argv[1], "run")) {
-        fprintf(stderr, "usage: %s run SCENARIO OUR_LIB_DIR [4|6] [ours-only]\n", argv[0]);
+        fprintf(stderr, "usage: %s run SCENARIO OUR_LIB_DIR [4|6|n] [ours-only|ref-only]\n", argv[0]);
         return 2;
     }
     const char *sc = argv[2], *ours = argv[3];
@@ -1187,8 +1205,10 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     double t0 = now_s();
-    const char *dirs[][2] = {{"ours", "ref"}, {"ref", "ours"}, {"ours", "ours"}};
-    int first = ours_only ? 2 : 0, last = ours_only ? 3 : 2;
+    /* ref-only: the reference against itself, to tell its own behaviour apart */
+    int ref_only = argc > 5 && !strcmp(argv[5], "ref-only");
+    const char *dirs[][2] = {{"ours", "ref"}, {"ref", "ours"}, {"ours", "ours"}, {"ref", "ref"}};
+    int first = ours_only ? 2 : ref_only ? 3 : 0, last = ours_only ? 3 : ref_only ? 4 : 2;
     for (int d = first; d < last; d++) {
         double t = now_s();
         printf("=== %s IPv%d: node1 %s <-> node2 %s\n", sc, family, dirs[d][0], dirs[d][1]);
