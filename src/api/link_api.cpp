@@ -361,6 +361,16 @@ KNET_EXPORT int knet_link_get_status(knet_handle_t knet_h, knet_node_id_t host_i
     (void)addr_strings(l.src_addr, s.src_ipaddr, s.src_port);
     if (l.dst_addr.ss_family == AF_INET || l.dst_addr.ss_family == AF_INET6)
         (void)addr_strings(l.dst_addr, s.dst_ipaddr, s.dst_port);
+    if (l.dynamic && l.rt.dynconnected.load()) {
+        // As the reference: a dynamic link reports the address it learned.
+        sockaddr_storage learned;
+        {
+            std::lock_guard<std::mutex> g(l.rt.mutex);
+            learned = l.rt.dyn_dst;
+        }
+        if (learned.ss_family == AF_INET || learned.ss_family == AF_INET6)
+            (void)addr_strings(learned, s.dst_ipaddr, s.dst_port);
+    }
     s.enabled = l.enabled ? 1 : 0;
     s.connected = l.rt.connected.load() ? 1 : 0;
     s.dynconnected = l.rt.dynconnected.load() ? 1 : 0;

@@ -198,9 +198,9 @@ struct Node {
     }
     // A UDP link to host `peer`; `remote_last` < 0 makes it dynamic.
     int link(knet_node_id_t peer, uint8_t link_id, int remote_last, int remote_port_off = 0,
-             bool enable = true) {
+             bool enable = true, int local_port_off = 0) {
         knet_host_add(h, peer);  // may already exist
-        sockaddr_storage src = net().addr(last, link_id);
+        sockaddr_storage src = net().addr(last, local_port_off + link_id);
         sockaddr_storage dst = remote_last >= 0 ? net().addr(remote_last, remote_port_off + link_id)
                                                 : sockaddr_storage{};
         int r = knet_link_set_config(h, peer, link_id, KNET_TRANSPORT_UDP, &src,
