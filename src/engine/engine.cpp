@@ -7,6 +7,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/state.h"
@@ -430,6 +431,11 @@ void Engine::datafd_added(int channel) {
     if (channel < 0 || channel >= KNET_DATAFD_MAX) return;
     core::Channel& ch = s.h.channels[channel];
     ch.has_error.store(false);
+    int type = 0;
+    socklen_t tlen = sizeof type;
+    s.chan_msg[channel] = ch.is_socket &&
+                          ::getsockopt(ch.lib_fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+                          (type == SOCK_DGRAM || type == SOCK_SEQPACKET);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = (static_cast<uint64_t>(channel) << 32) | static_cast<uint32_t>(ch.lib_fd);

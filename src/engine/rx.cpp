@@ -58,7 +58,10 @@ public:
         : s_(s),
           batch_(kBatch, kBufSize),
           clear_(std::make_unique<uint8_t[]>(kBufSize)),
-          decomp_(std::make_unique<uint8_t[]>(KNET_MAX_PACKET_SIZE)),
+          out_arena_(std::make_unique<uint8_t[]>(kOutArena)),
+          out_msgs_(std::make_unique<mmsghdr[]>(kBatch)),
+          out_iov_(std::make_unique<iovec[]>(kBatch)),
+          out_chan_(std::make_unique<int8_t[]>(kBatch)),
           reply_(std::make_unique<uint8_t[]>(kReplySize)),
           reply_crypt_(std::make_unique<uint8_t[]>(kReplySize + 512)),
           dst_ids_(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)) {}
@@ -66,6 +69,11 @@ public:
     static constexpr size_t kBatch = 32;
     static constexpr size_t kBufSize = KNET_MAX_PACKET_SIZE + 1024;
     static constexpr size_t kReplySize = 64;
+    // Deliveries to message sockets are queued (at most one per received
+    // packet) and written with sendmmsg once per recvmmsg round; payloads
+    // that do not live in the receive batch (decompressed, reassembled) are
+    // placed in this arena.
+    static constexpr size_t kOutArena = 4 * KNET_MAX_PACKET_SIZE;
 
     // One readable socket: up to a few recvmmsg rounds.  Handle::lock shared.
     void drain_socket(int fd) {
@@ -76,11 +84,13 @@ public:
                 break;
             }
             for (int i = 0; i < n; ++i) packet(fd, static_cast<size_t>(i));
+            flush_out();  // before the next receive reuses the buffers
             if (static_cast<size_t>(n) < batch_.capacity()) break;
         }
     }
 
     void end_batch() {
+        flush_out();
         lstats_.flush();
         hstats_.flush(s_.h.rt);
     }
@@ -295,8 +305,9 @@ private:
         }
         if (pkt.data.compress) {
             const uint64_t t0 = mono_ns();
+            uint8_t* dst = out_room();
             auto r = s_.decompressor.decompress(pkt.data.compress, payload,
-                                                {decomp_.get(), KNET_MAX_PACKET_SIZE});
+                                                {dst, KNET_MAX_PACKET_SIZE});
             if (!r) {
                 KNET_LOG_E(s_.log(), KNET_SUB_COMPRESS, "Unable to decompress packet: %s",
                            strerror(r.error()));
@@ -306,7 +317,7 @@ private:
             hstats_.rx_compressed_original_bytes += r.value();
             hstats_.rx_compressed_size_bytes += payload.size();
             hstats_.dirty = true;
-            payload = {decomp_.get(), r.value()};
+            payload = {dst, r.value()};
         }
         if (!s_.h.forwarding.load(std::memory_order_acquire)) return drop(RxDrop::Forwarding, from);
 
@@ -329,6 +340,14 @@ private:
         core::Channel& ch = s_.h.channels[channel];
         if (!ch.in_use || ch.lib_fd < 0) return drop(RxDrop::NoChannel, from);
 
+        if (s_.chan_msg[channel]) {
+            // Marked now: a copy arriving on another link before the flush
+            // must not be queued twice.  Empty datagrams are not written
+            // (as by the write loop below).
+            if (!payload.empty()) queue_out(channel, ch.lib_fd, payload);
+            hs.dedup.mark(seq);
+            return;
+        }
         size_t off = 0;
         while (off < payload.size()) {
             ssize_t w = ch.is_socket
@@ -357,9 +376,83 @@ private:
         hs.dedup.mark(seq);
     }
 
+    // Room for one datagram at the end of the delivery arena (flushing the
+    // queue first if needed).
+    uint8_t* out_room() {
+        if (kOutArena - out_used_ < KNET_MAX_PACKET_SIZE) flush_out();
+        return out_arena_.get() + out_used_;
+    }
+
+    void queue_out(int8_t channel, int fd, std::span<const uint8_t> payload) {
+        if (out_n_ == kBatch) flush_out();
+        const uint8_t* p = payload.data();
+        uint8_t* arena = out_arena_.get();
+        const uint8_t* rb = batch_.buffer(0);
+        const bool in_arena = p >= arena + out_used_ && p < arena + kOutArena;
+        const bool in_batch = p >= rb && p < rb + batch_.capacity() * batch_.buffer_size();
+        if (in_arena) {
+            out_used_ += payload.size();
+        } else if (!in_batch) {
+            uint8_t* dst = out_room();
+            std::memcpy(dst, p, payload.size());
+            p = dst;
+            out_used_ += payload.size();
+        }
+        out_iov_[out_n_] = {const_cast<uint8_t*>(p), payload.size()};
+        mmsghdr& m = out_msgs_[out_n_];
+        std::memset(&m, 0, sizeof m);
+        m.msg_hdr.msg_iov = &out_iov_[out_n_];
+        m.msg_hdr.msg_iovlen = 1;
+        out_chan_[out_n_] = channel;
+        out_fd_[out_n_] = fd;
+        ++out_n_;
+    }
+
+    // Writes the queued deliveries: one sendmmsg per run of the same fd.
+    void flush_out() {
+        size_t i = 0;
+        while (i < out_n_) {
+            size_t run = 1;
+            while (i + run < out_n_ && out_fd_[i + run] == out_fd_[i]) ++run;
+            const int r = ::sendmmsg(out_fd_[i], &out_msgs_[i], static_cast<unsigned>(run),
+                                     MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (r > 0) {
+                i += static_cast<size_t>(r);
+                continue;
+            }
+            const int err = r < 0 ? errno : EAGAIN;
+            if (err == EINTR) continue;
+            if (err != EAGAIN && err != EWOULDBLOCK && s_.h.sock_notify.fn) {
+                core::Channel& ch = s_.h.channels[out_chan_[i]];
+                Pending p{};
+                p.kind = Pending::Kind::Sock;
+                p.sock_fn = s_.h.sock_notify;
+                p.fd = ch.app_fd;
+                p.channel = out_chan_[i];
+                p.direction = KNET_NOTIFY_RX;
+                p.error = -1;
+                p.errorno = err;
+                s_.queue_notify(p);
+            }
+            ++drops_[static_cast<int>(RxDrop::AppWrite)];
+            KNET_LOG_D(s_.log(), KNET_SUB_RX, "delivery on channel %d dropped: %s", out_chan_[i],
+                       strerror(err));
+            ++i;
+        }
+        out_n_ = 0;
+        out_used_ = 0;
+    }
+
     State& s_;
     net::RecvBatch batch_;
-    std::unique_ptr<uint8_t[]> clear_, decomp_, reply_, reply_crypt_;
+    std::unique_ptr<uint8_t[]> clear_, out_arena_;
+    size_t out_used_ = 0;
+    std::unique_ptr<mmsghdr[]> out_msgs_;
+    std::unique_ptr<iovec[]> out_iov_;
+    std::unique_ptr<int8_t[]> out_chan_;
+    int out_fd_[kBatch] = {};
+    size_t out_n_ = 0;
+    std::unique_ptr<uint8_t[]> reply_, reply_crypt_;
     std::unique_ptr<knet_node_id_t[]> dst_ids_;
     LinkStatsBatch lstats_;
     HandleStatsBatch hstats_;

@@ -127,6 +127,10 @@ struct State {
     std::unique_ptr<compress::Compressor> compressor;
     compress::Decompressor decompressor;
     bool has_loopback = false;
+    // Per channel: the lib-side fd is a datagram or seqpacket socket, so
+    // whole messages can be moved with recvmmsg/sendmmsg (set by the
+    // datafd_added hook).
+    std::array<bool, KNET_DATAFD_MAX> chan_msg{};
 
     HostState* host_state(knet_node_id_t id) { return hosts[id].get(); }
 
@@ -194,6 +198,8 @@ struct State {
     // thread bodies
     void rx_main();
     void tx_main();
+    bool tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int fd);
+    void tx_read_failed(core::Channel& ch, int channel, int fd, ssize_t len, int err);
     void hb_main();
     void pmtud_main();
 

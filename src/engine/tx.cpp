@@ -21,7 +21,7 @@
 namespace knet::engine {
 
 struct TxContext {
-    static constexpr size_t kSlots = 16;                        // datagrams per flush
+    static constexpr size_t kSlots = 32;                        // datagrams per flush
     static constexpr size_t kSlotSize = KNET_MAX_PACKET_SIZE;
     static constexpr size_t kArenaSize = 2 * 1024 * 1024;       // compress + crypt output
     static constexpr size_t kArenaReserve = 200 * 1024;         // worst case per datagram
@@ -38,7 +38,9 @@ struct TxContext {
           dsts(std::make_unique<sockaddr_storage[]>(kDsts)),
           dst_ids(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)),
           frag_iov(std::make_unique<iovec[]>(proto::kMaxFragments * 2)),
-          frag_cnt(std::make_unique<int[]>(proto::kMaxFragments)) {}
+          frag_cnt(std::make_unique<int[]>(proto::kMaxFragments)),
+          rd_msgs(std::make_unique<mmsghdr[]>(kSlots)),
+          rd_iov(std::make_unique<iovec[]>(kSlots)) {}
 
     State& s;
     std::unique_ptr<uint8_t[]> in;
@@ -53,6 +55,8 @@ struct TxContext {
     std::unique_ptr<knet_node_id_t[]> dst_ids;
     std::unique_ptr<iovec[]> frag_iov;
     std::unique_ptr<int[]> frag_cnt;
+    std::unique_ptr<mmsghdr[]> rd_msgs;  // recvmmsg on message datafds
+    std::unique_ptr<iovec[]> rd_iov;
     LinkStatsBatch lstats;
     HandleStatsBatch hstats;
 
@@ -81,6 +85,17 @@ struct TxContext {
         hdr_used = 0;
         lstats.flush();
         hstats.flush(s.h.rt);
+    }
+
+    // Sends what is queued and recycles the output buffers, keeping the
+    // input slots (some may not be transmitted yet).
+    void flush_output() {
+        flush_sends();
+        arena_used = 0;
+        hdr_used = 0;
+    }
+    bool output_low() const {
+        return kArenaSize - arena_used < kArenaReserve || kHeaders - hdr_used < proto::kMaxFragments;
     }
 
     // Room for one more datagram?
@@ -313,6 +328,10 @@ void State::tx_main() {
             if (channel >= KNET_DATAFD_MAX) continue;
             core::Channel& ch = h.channels[channel];
             if (!ch.in_use || ch.lib_fd != fd || ch.has_error.load()) continue;
+            if (chan_msg[channel]) {
+                (void)tx_read_messages(*ctx, ch, channel, fd);
+                continue;
+            }
             // Sockets: drain up to a batch; other fds: one read per wakeup.
             const int max_reads = ch.is_socket ? static_cast<int>(TxContext::kSlots) : 1;
             for (int r = 0; r < max_reads; ++r) {
@@ -333,22 +352,7 @@ void State::tx_main() {
                 if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
                 if (len < 0 && errno == EINTR) continue;
                 if (len <= 0) {
-                    // Read error: the fd leaves polling (man knet_handle_add_datafd).
-                    // End of file (0): notified too, and also taken out of
-                    // polling so a dead peer cannot make us spin.
-                    const int err = len < 0 ? errno : 0;
-                    epoll_event ev{};
-                    ::epoll_ctl(tx_epoll.get(), EPOLL_CTL_DEL, fd, &ev);
-                    if (len < 0) ch.has_error.store(true);
-                    Pending p{};
-                    p.kind = Pending::Kind::Sock;
-                    p.sock_fn = h.sock_notify;
-                    p.fd = ch.app_fd;
-                    p.channel = static_cast<int8_t>(channel);
-                    p.direction = KNET_NOTIFY_TX;
-                    p.error = static_cast<int>(len);
-                    p.errorno = err;
-                    if (p.sock_fn.fn) queue_notify(p);
+                    tx_read_failed(ch, channel, fd, len, len < 0 ? errno : 0);
                     break;
                 }
                 ctx->slots_used++;
@@ -363,6 +367,69 @@ void State::tx_main() {
             h.lock.unlock_shared();
         }
     }
+}
+
+// Read error: the fd leaves polling (man knet_handle_add_datafd).  End of
+// file (0): notified too, and also taken out of polling so a dead peer
+// cannot make us spin.  Handle::lock shared.
+void State::tx_read_failed(core::Channel& ch, int channel, int fd, ssize_t len, int err) {
+    epoll_event ev{};
+    ::epoll_ctl(tx_epoll.get(), EPOLL_CTL_DEL, fd, &ev);
+    if (len < 0) ch.has_error.store(true);
+    Pending p{};
+    p.kind = Pending::Kind::Sock;
+    p.sock_fn = h.sock_notify;
+    p.fd = ch.app_fd;
+    p.channel = static_cast<int8_t>(channel);
+    p.direction = KNET_NOTIFY_TX;
+    p.error = static_cast<int>(len);
+    p.errorno = err;
+    if (p.sock_fn.fn) queue_notify(p);
+}
+
+// A message socket (datagram/seqpacket): whole messages, read with
+// recvmmsg straight into the input slots, up to a few batches per wakeup.
+// Returns false if the fd failed.  Handle::lock shared.
+bool State::tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int fd) {
+    for (int round = 0; round < 4; ++round) {
+        if (!h.forwarding.load(std::memory_order_acquire)) return true;
+        ctx.ensure_room();
+        const size_t base = ctx.slots_used;
+        const size_t want = TxContext::kSlots - base;
+        for (size_t k = 0; k < want; ++k) {
+            ctx.rd_iov[k] = {ctx.in.get() + (base + k) * TxContext::kSlotSize, TxContext::kSlotSize};
+            mmsghdr& m = ctx.rd_msgs[k];
+            std::memset(&m, 0, sizeof m);
+            m.msg_hdr.msg_iov = &ctx.rd_iov[k];
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        int n = ::recvmmsg(fd, ctx.rd_msgs.get(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+            if (errno == EINTR) continue;
+            tx_read_failed(ch, channel, fd, -1, errno);
+            return false;
+        }
+        if (n == 0 || ctx.rd_msgs[0].msg_len == 0) {
+            // End of file (a zero-length first message reads as such too).
+            tx_read_failed(ch, channel, fd, 0, 0);
+            return false;
+        }
+        ctx.slots_used = base + static_cast<size_t>(n);
+        for (int k = 0; k < n; ++k) {
+            const mmsghdr& m = ctx.rd_msgs[k];
+            if (m.msg_hdr.msg_flags & MSG_TRUNC) continue;
+            if (ctx.output_low()) ctx.flush_output();
+            const size_t len = m.msg_len;
+            Status st = ctx.transmit(static_cast<const uint8_t*>(ctx.rd_iov[k].iov_base), len,
+                                     static_cast<int8_t>(channel), false);
+            if (!st)
+                KNET_LOG_T(log(), KNET_SUB_TX, "datagram of %zu bytes on channel %d not sent: %s",
+                           len, channel, strerror(st.error()));
+        }
+        if (static_cast<size_t>(n) < want) return true;
+    }
+    return true;
 }
 
 Status Engine::send_sync(const char* buf, size_t len, int8_t channel) {
