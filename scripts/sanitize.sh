@@ -8,8 +8,9 @@
 # (KNET_SANITIZE_BUILD overrides the build dir, CC/CXX the compiler.)
 #
 # Every sanitizer report is fatal: the process stops at the first one and the
-# test fails.  Suppressions live in scripts/sanitizer-suppressions/, one file
-# per sanitizer, each entry with its reason; nothing else is suppressed.
+# test fails.  Suppressions, if ever needed, go in
+# scripts/sanitizer-suppressions/<lsan|ubsan|tsan>.supp, each entry with a
+# comment giving its reason; nothing else is suppressed.
 set -uo pipefail
 
 mode=${1:-address}
@@ -28,15 +29,13 @@ exclude=(
     # valgrind runs an instrumented binary under its own allocator: ASan and
     # TSan refuse to start under it (and the plain build runs these anyway).
     '_valgrind$'
-    # Symbol-table comparison of libknet.so.1 with the reference: a sanitized
-    # .so imports and exports the sanitizer runtime's interceptors, which is
-    # not an ABI difference of ours.
-    '^abi_symbols$'
 )
+# Not excluded on purpose: the tests that dlopen the reference libknet 1.25
+# (crypto_tests Reference*, compress_tests ReferencePlugin*) and the interop
+# tests that run it in-process pass under ASan; under TSan their failures are
+# races in the test programs themselves, which must be fixed, not hidden.
 if [ "$mode" = thread ]; then
-    exclude+=(
-        # (none yet)
-    )
+    exclude+=()
 fi
 regex=$(IFS='|'; echo "${exclude[*]}")
 
@@ -48,11 +47,13 @@ echo "== build"
 cmake --build "$build" -j"$(nproc)" >"$build/sanitize-build.log" 2>&1 \
     || { grep -E 'error|Error' "$build/sanitize-build.log" | head -40; echo "build failed, see $build/sanitize-build.log"; exit 1; }
 
+# A suppressions file is used only if it exists (none is needed today).
+supp_opt() { [ -f "$supp/$1.supp" ] && echo ":suppressions=$supp/$1.supp"; }
 common=halt_on_error=1:abort_on_error=1:print_stacktrace=1
-export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:detect_invalid_pointer_pairs=0"
-export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
-export UBSAN_OPTIONS="$common:suppressions=$supp/ubsan.supp"
-export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
+export LSAN_OPTIONS="print_suppressions=0$(supp_opt lsan)"
+export UBSAN_OPTIONS="$common$(supp_opt ubsan)"
+export TSAN_OPTIONS="$common:second_deadlock_stack=1$(supp_opt tsan)"
 
 echo "== ctest (excluding: $regex)"
 cd "$build" && ctest --output-on-failure --no-tests=error -j"$(nproc)" -E "$regex" "$@"
