@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@
 #include <netinet/in.h>
 
 #include <libknet.h>
+
+#include "tsan_ref_stack.h"
 
 /* ------------------------------------------------------------------ */
 /* common                                                              */
@@ -85,8 +88,18 @@ static int datafd[NCH];
 static int8_t chan[NCH];
 static int nchan;
 static int log_pipe[2] = {-1, -1};
-static volatile int decrypt_log_lines;
+static atomic_int decrypt_log_lines; /* counted by log_thread, read by main */
 static int verbose;
+
+/* Leaves the node process.  While the handle exists its threads run, and
+ * exit()'s atexit handlers (OpenSSL's and NSS's cleanup) would race with
+ * them: then leave with _exit() instead, after flushing our output. */
+static void node_exit(int code) {
+    fflush(stdout);
+    fflush(stderr);
+    if (h) _exit(code);
+    exit(code);
+}
 
 static void *log_thread(void *arg) {
     (void)arg;
@@ -95,7 +108,7 @@ static void *log_thread(void *arg) {
         msg.msg[sizeof(msg.msg) - 1] = 0;
         /* "Unable to decrypt/auth packet" (reference), "Digest does not match" (both) */
         if (strcasestr(msg.msg, "decrypt") || strcasestr(msg.msg, "digest") || strcasestr(msg.msg, "auth"))
-            __sync_fetch_and_add(&decrypt_log_lines, 1);
+            atomic_fetch_add(&decrypt_log_lines, 1);
         if (verbose)
             fprintf(stderr, "[%s log %s/%s] %s\n", tag, knet_log_get_subsystem_name(msg.subsystem),
                     knet_log_get_loglevel_name(msg.msglevel), msg.msg);
@@ -236,7 +249,7 @@ static void ctl_send(const char *fmt, ...) {
     line[n++] = '\n';
     if (write(ctl, line, (size_t)n) != n) {
         result(0, "control channel write failed");
-        exit(3);
+        node_exit(3);
     }
 }
 
@@ -258,7 +271,7 @@ static void ctl_recv(char *out, size_t outsz) {
         }
         if (now_s() > deadline) {
             result(0, "control channel: peer silent for 60 s");
-            exit(3);
+            node_exit(3);
         }
         struct pollfd p[NCH + 1];
         p[0].fd = ctl;
@@ -274,7 +287,7 @@ static void ctl_recv(char *out, size_t outsz) {
             ssize_t n = read(ctl, ctl_in + ctl_len, sizeof(ctl_in) - ctl_len);
             if (n <= 0) {
                 result(0, "control channel closed by peer");
-                exit(3);
+                node_exit(3);
             }
             ctl_len += (size_t)n;
         }
@@ -290,7 +303,7 @@ static void sync_point(const char *name) {
     snprintf(want, sizeof(want), "sync %s", name);
     if (strcmp(got, want)) {
         result(0, "control channel out of step: mine '%s', peer '%s'", want, got);
-        exit(3);
+        node_exit(3);
     }
 }
 
@@ -302,7 +315,7 @@ static long long xchg(const char *name, long long v) {
     long long pv;
     if (sscanf(got, "x %127s %lld", pname, &pv) != 2 || strcmp(pname, name)) {
         result(0, "control channel out of step at %s: '%s'", name, got);
-        exit(3);
+        node_exit(3);
     }
     return pv;
 }
@@ -320,7 +333,7 @@ static void make_addr(int node, int link, struct sockaddr_storage *ss) {
     else snprintf(ip, sizeof(ip), "%s", fam == 6 ? "::1" : "127.0.0.1");
     if (knet_strtoaddr(ip, port, ss, sizeof(*ss))) {
         perror("knet_strtoaddr");
-        exit(2);
+        node_exit(2);
     }
 }
 
@@ -337,13 +350,13 @@ struct setup {
 static int crypto_set(int slot, const char *model, const char *cipher, const char *hash, int keyseed);
 
 static void open_handle(const struct setup *s) {
-    if (pipe(log_pipe)) exit(2);
+    if (pipe(log_pipe)) node_exit(2);
     pthread_t lt;
     pthread_create(&lt, NULL, log_thread, NULL);
     h = knet_handle_new((knet_node_id_t)me, log_pipe[1], verbose ? KNET_LOG_DEBUG : KNET_LOG_ERR);
     if (!h) {
         result(0, "knet_handle_new: %s", strerror(errno));
-        exit(1);
+        node_exit(1);
     }
     if (s->debug_rx) {
         knet_log_set_loglevel(h, KNET_SUB_RX, KNET_LOG_DEBUG);
@@ -355,11 +368,11 @@ static void open_handle(const struct setup *s) {
     if (s->crypto_keyseed &&
         (crypto_set(1, "openssl", "aes256", "sha256", s->crypto_keyseed) || knet_handle_crypto_use_config(h, 1))) {
         result(0, "crypto config: %s", strerror(errno));
-        exit(1);
+        node_exit(1);
     }
     if (knet_host_add(h, (knet_node_id_t)peer)) {
         result(0, "knet_host_add: %s", strerror(errno));
-        exit(1);
+        node_exit(1);
     }
     knet_host_set_policy(h, (knet_node_id_t)peer, s->policy);
     for (int l = 0; l < s->nlinks; l++) {
@@ -368,14 +381,14 @@ static void open_handle(const struct setup *s) {
         make_addr(peer, l, &dst);
         if (knet_link_set_config(h, (knet_node_id_t)peer, (uint8_t)l, KNET_TRANSPORT_UDP, &src, &dst, 0)) {
             result(0, "knet_link_set_config link %d: %s", l, strerror(errno));
-            exit(1);
+            node_exit(1);
         }
         knet_link_set_ping_timers(h, (knet_node_id_t)peer, (uint8_t)l, s->ping_interval, s->ping_timeout, 2048);
         knet_link_set_pong_count(h, (knet_node_id_t)peer, (uint8_t)l, 2);
         if (s->prio[l]) knet_link_set_priority(h, (knet_node_id_t)peer, (uint8_t)l, (uint8_t)s->prio[l]);
         if (knet_link_set_enable(h, (knet_node_id_t)peer, (uint8_t)l, 1)) {
             result(0, "knet_link_set_enable link %d: %s", l, strerror(errno));
-            exit(1);
+            node_exit(1);
         }
     }
     nchan = s->channels;
@@ -384,7 +397,7 @@ static void open_handle(const struct setup *s) {
         chan[i] = (int8_t)i;
         if (knet_handle_add_datafd(h, &datafd[i], &chan[i])) {
             result(0, "knet_handle_add_datafd channel %d: %s", i, strerror(errno));
-            exit(1);
+            node_exit(1);
         }
     }
     knet_handle_setfwd(h, 1);
@@ -423,6 +436,7 @@ static void close_handle(int nlinks) {
     for (int i = 0; i < nchan; i++) knet_handle_remove_datafd(h, datafd[i]);
     nchan = 0;
     if (knet_handle_free(h)) result(0, "knet_handle_free: %s", strerror(errno));
+    else h = NULL;
 }
 
 static int crypto_set(int slot, const char *model, const char *cipher, const char *hash, int keyseed) {
@@ -761,7 +775,7 @@ static void sc_wrongkey(void) {
     struct knet_handle_stats hs;
     memset(&hs, 0, sizeof(hs));
     knet_handle_get_stats(h, &hs, sizeof(hs));
-    int dlog = decrypt_log_lines;
+    int dlog = atomic_load(&decrypt_log_lines);
     info("wrong key: reachable %d, %llu messages received, link rx_data %llu rx_ping %llu rx_pong %llu, "
          "rx_crypt_packets %llu, decrypt-failure log lines %d",
          ever_reachable, (unsigned long long)rx_any, (unsigned long long)st.stats.rx_data_packets,
@@ -816,7 +830,7 @@ static void sc_clear(void) {
         pump_for(0.2);
         acct_reset();
         rx_any = 0;
-        int dlog0 = decrypt_log_lines;
+        int dlog0 = atomic_load(&decrypt_log_lines);
         unsigned long long tx0 = link_status(0).stats.tx_data_packets;
         double end = now_s() + 1.5;
         while (now_s() < end) {
@@ -829,7 +843,7 @@ static void sc_clear(void) {
         sync_point("measured");
         long long peer_txd = xchg("txd", (long long)txd);
         if (me == 1) {
-            int dlog = decrypt_log_lines - dlog0;
+            int dlog = atomic_load(&decrypt_log_lines) - dlog0;
             if (ph == 0)
                 result(rxa[0].got > 0 && rxa[0].bad == 0,
                        "crypto node with ALLOW_CLEAR_TRAFFIC accepts the clear peer: %llu delivered (peer sent "
@@ -874,7 +888,7 @@ static void sc_rotation(void) {
     if (crypto_set(1, "openssl", "aes256", "sha256", 1) || knet_handle_crypto_use_config(h, 1) ||
         knet_handle_crypto_rx_clear_traffic(h, KNET_CRYPTO_RX_DISALLOW_CLEAR_TRAFFIC)) {
         result(0, "initial crypto config: %s", strerror(errno));
-        exit(1);
+        node_exit(1);
     }
     int r = wait_reachable(20);
     int pr = (int)xchg("reach", r);
@@ -1054,7 +1068,9 @@ static int node_main(int argc, char **argv) {
         result(0, "unknown scenario %s", sc);
     }
     printf("  [%s] node: %d passed, %d failed\n", tag, passed, failed);
-    return failed ? 1 : 0;
+    /* a scenario that gave up early returns with its handle still open */
+    node_exit(failed ? 1 : 0);
+    return 1;
 }
 
 static int free_udp_pair(int base, int n, int family) {

@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
 #include <unistd.h>
 
 #include <libknet.h>
+
+#include "tsan_ref_stack.h"
 
 #define MAX_LINKS 4
 static const size_t sizes[] = {1 + 8, 1400, 8192, 64000};
@@ -57,18 +60,19 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static volatile int reachable;
-static volatile unsigned int notified_mtu;
+/* written by the library's notify threads, read by main */
+static atomic_int reachable;
+static atomic_uint notified_mtu;
 
 static void host_status(void *priv, knet_node_id_t host_id, uint8_t r, uint8_t remote, uint8_t external) {
     (void)priv; (void)remote; (void)external;
     fprintf(stderr, "[%s] host %u reachable=%u\n", me_name, host_id, r);
-    reachable = r;
+    atomic_store(&reachable, r);
 }
 
 static void pmtud_notify(void *priv, unsigned int mtu) {
     (void)priv;
-    notified_mtu = mtu;
+    atomic_store(&notified_mtu, mtu);
 }
 
 static void sock_notify(void *priv, int fd, int8_t ch, uint8_t txrx, int err, int errn) {
@@ -87,6 +91,16 @@ static void *log_thread(void *arg) {
                 knet_log_get_loglevel_name(msg.msglevel), msg.msg);
     }
     return NULL;
+}
+
+/* A setup failure once the handle (and its threads) exists: leave without
+ * running atexit handlers, which (OpenSSL's cleanup) would race with the
+ * library's threads. */
+static void die(const char *what) {
+    perror(what);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(1);
 }
 
 static int split_addr(char *s, struct sockaddr_storage *ss) {
@@ -179,30 +193,28 @@ int main(int argc, char **argv) {
         cfg.private_key_len = 128;
         if (knet_handle_crypto_set_config(h, &cfg, 1) || knet_handle_crypto_use_config(h, 1) ||
             knet_handle_crypto_rx_clear_traffic(h, KNET_CRYPTO_RX_DISALLOW_CLEAR_TRAFFIC)) {
-            perror("crypto config");
-            return 1;
+            die("crypto config");
         }
     }
-    if (knet_host_add(h, (knet_node_id_t)peer)) { perror("knet_host_add"); return 1; }
+    if (knet_host_add(h, (knet_node_id_t)peer)) die("knet_host_add");
     if (nlinks > 1) knet_host_set_policy(h, (knet_node_id_t)peer, KNET_LINK_POLICY_ACTIVE);
     for (int l = 0; l < nlinks; l++) {
         if (knet_link_set_config(h, (knet_node_id_t)peer, (uint8_t)l, KNET_TRANSPORT_UDP, &src[l], &dst[l], 0)) {
-            perror("knet_link_set_config");
-            return 1;
+            die("knet_link_set_config");
         }
         knet_link_set_ping_timers(h, (knet_node_id_t)peer, (uint8_t)l, 200, 2000, 2048);
         knet_link_set_pong_count(h, (knet_node_id_t)peer, (uint8_t)l, 2);
-        if (knet_link_set_enable(h, (knet_node_id_t)peer, (uint8_t)l, 1)) { perror("enable"); return 1; }
+        if (knet_link_set_enable(h, (knet_node_id_t)peer, (uint8_t)l, 1)) die("enable");
     }
     int datafd = 0;
     int8_t channel = 0;
-    if (knet_handle_add_datafd(h, &datafd, &channel)) { perror("add_datafd"); return 1; }
+    if (knet_handle_add_datafd(h, &datafd, &channel)) die("add_datafd");
     knet_handle_setfwd(h, 1);
 
     double deadline = now_s() + timeout;
-    while (!reachable && now_s() < deadline) usleep(20000);
-    result(reachable, "peer %d reachable", peer);
-    if (!reachable) goto out;
+    while (!atomic_load(&reachable) && now_s() < deadline) usleep(20000);
+    result(atomic_load(&reachable), "peer %d reachable", peer);
+    if (!atomic_load(&reachable)) goto out;
 
     /* Wait for PMTUd to run at least once on every link (the data MTU leaves
      * the failsafe value) so large messages are not fragmented differently
@@ -329,7 +341,8 @@ int main(int argc, char **argv) {
     result(originals == (int)NSIZES && originals_bad == 0, "received %d/%zu peer messages intact",
            originals - originals_bad, NSIZES);
     result(peer_mtu_seen && peer_mtu == mtu && mtu > 0, "PMTUd data MTU: mine %u, peer %u", mtu, peer_mtu);
-    result(notified_mtu == mtu, "pmtud notify reported %u (knet_handle_pmtud_get %u)", notified_mtu, mtu);
+    unsigned int nmtu = atomic_load(&notified_mtu);
+    result(nmtu == mtu, "pmtud notify reported %u (knet_handle_pmtud_get %u)", nmtu, mtu);
 
     for (int l = 0; l < nlinks; l++) {
         struct knet_link_status st;
@@ -366,7 +379,13 @@ out:
     }
     knet_host_remove(h, (knet_node_id_t)peer);
     knet_handle_remove_datafd(h, datafd);
-    if (knet_handle_free(h)) result(0, "knet_handle_free: %s", strerror(errno));
+    int freed = knet_handle_free(h) == 0;
+    if (!freed) result(0, "knet_handle_free: %s", strerror(errno));
     printf("[%s] %d passed, %d failed\n", me_name, passed, failed);
+    if (!freed) { /* the handle's threads still run: see die() */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(1);
+    }
     return failed ? 1 : 0;
 }

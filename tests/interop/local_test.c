@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,17 +45,33 @@ static void addr(struct sockaddr_storage *ss, int port) {
     knet_strtoaddr("127.0.0.1", p, ss, sizeof(*ss));
 }
 
+/* Written by the library's threads (sock_notify), read by main: every access
+ * holds sock_lock. */
 struct notify_rec {
-    volatile int count;
-    volatile int error, errorno, fd;
+    int count;
+    int error, errorno, fd;
 };
 static struct notify_rec sock_rec;
+static pthread_mutex_t sock_lock = PTHREAD_MUTEX_INITIALIZER;
 static void sock_notify(void *priv, int fd, int8_t ch, uint8_t txrx, int err, int errn) {
     (void)priv; (void)ch; (void)txrx;
+    pthread_mutex_lock(&sock_lock);
     sock_rec.fd = fd;
     sock_rec.error = err;
     sock_rec.errorno = errn;
     sock_rec.count++;
+    pthread_mutex_unlock(&sock_lock);
+}
+static struct notify_rec sock_rec_get(void) {
+    pthread_mutex_lock(&sock_lock);
+    struct notify_rec r = sock_rec;
+    pthread_mutex_unlock(&sock_lock);
+    return r;
+}
+static void sock_rec_reset(void) {
+    pthread_mutex_lock(&sock_lock);
+    sock_rec.count = 0;
+    pthread_mutex_unlock(&sock_lock);
 }
 
 static int host_up(knet_handle_t h, knet_node_id_t id) {
@@ -86,6 +103,16 @@ static int wait_until(int (*fn)(knet_handle_t, knet_node_id_t, uint8_t), knet_ha
         usleep(10000);
     }
     return 0;
+}
+/* Waits up to `timeout` s for at least one notification; returns a snapshot. */
+static struct notify_rec sock_rec_wait(double timeout) {
+    double end = now_s() + timeout;
+    struct notify_rec r = sock_rec_get();
+    while (r.count == 0 && now_s() < end) {
+        usleep(10000);
+        r = sock_rec_get();
+    }
+    return r;
 }
 static int host_up3(knet_handle_t h, knet_node_id_t id, uint8_t l) { (void)l; return host_up(h, id); }
 
@@ -157,12 +184,21 @@ static int filter_bcast(void *priv, const unsigned char *data, ssize_t len, uint
     return 1;
 }
 
+/* A setup failure while handles (and their threads) exist: leave without
+ * running atexit handlers (OpenSSL's cleanup would race with those threads). */
+static void die(const char *what) {
+    perror(what);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(1);
+}
+
 int main(void) {
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     int base = 20000 + (rand() % 18000) * 2;
     knet_handle_t a = knet_handle_new(1, 0, KNET_LOG_ERR);
     knet_handle_t b = knet_handle_new(2, 0, KNET_LOG_ERR);
-    if (!a || !b) { perror("knet_handle_new"); return 1; }
+    if (!a || !b) die("knet_handle_new");
     knet_handle_enable_sock_notify(a, NULL, sock_notify);
     knet_handle_enable_sock_notify(b, NULL, sock_notify);
     knet_host_add(a, 2);
@@ -173,8 +209,7 @@ int main(void) {
         addr(&sb, base + 2 * l + 1);
         if (knet_link_set_config(a, 2, l, KNET_TRANSPORT_UDP, &sa, &sb, 0) ||
             knet_link_set_config(b, 1, l, KNET_TRANSPORT_UDP, &sb, &sa, 0)) {
-            perror("knet_link_set_config");
-            return 1;
+            die("knet_link_set_config");
         }
         knet_link_set_ping_timers(a, 2, l, 100, 1000, 2048);
         knet_link_set_ping_timers(b, 1, l, 100, 1000, 2048);
@@ -315,13 +350,11 @@ int main(void) {
         int8_t ch = -1;
         int fd = sp[0];
         knet_handle_add_datafd(a, &fd, &ch);
-        sock_rec.count = 0;
+        sock_rec_reset();
         close(sp[1]);
-        double end = now_s() + 3;
-        while (sock_rec.count == 0 && now_s() < end) usleep(10000);
-        check(sock_rec.count >= 1 && sock_rec.error == 0 && sock_rec.errorno == 0 && sock_rec.fd == sp[0],
-              "datafd EOF: sock_notify(fd, 0, 0) (count %d err %d errno %d)", sock_rec.count,
-              sock_rec.error, sock_rec.errorno);
+        struct notify_rec r = sock_rec_wait(3);
+        check(r.count >= 1 && r.error == 0 && r.errorno == 0 && r.fd == sp[0],
+              "datafd EOF: sock_notify(fd, 0, 0) (count %d err %d errno %d)", r.count, r.error, r.errorno);
         knet_handle_remove_datafd(a, sp[0]);
         close(sp[0]);
 
@@ -341,15 +374,14 @@ int main(void) {
         ch = -1;
         fd = s;
         knet_handle_add_datafd(a, &fd, &ch);
-        sock_rec.count = 0;
+        sock_rec_reset();
         struct linger lg = {1, 0};
         setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         close(c);
-        end = now_s() + 3;
-        while (sock_rec.count == 0 && now_s() < end) usleep(10000);
-        check(sock_rec.count == 1 && sock_rec.error == -1 && sock_rec.errorno == ECONNRESET,
+        r = sock_rec_wait(3);
+        check(r.count == 1 && r.error == -1 && r.errorno == ECONNRESET,
               "datafd read error: sock_notify(fd, -1, ECONNRESET) once, fd left polling (count %d err %d errno %d)",
-              sock_rec.count, sock_rec.error, sock_rec.errorno);
+              r.count, r.error, r.errorno);
         knet_handle_remove_datafd(a, s);
         close(s);
         close(ls);
@@ -401,5 +433,9 @@ int main(void) {
     check(knet_handle_free(a) == 0 && knet_handle_free(b) == 0, "handles freed");
 
     printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    if (failed) { /* a handle may have survived a failed free: see die() */
+        fflush(stdout);
+        _exit(1);
+    }
+    return 0;
 }

@@ -55,6 +55,7 @@ protected:
                 if (n <= 0) continue;
                 std::string s(reinterpret_cast<char*>(buf.data()), static_cast<size_t>(n));
                 if (s.rfind("acl-legit-", 0) == 0) {
+                    std::lock_guard g(ids_m);
                     if (!ids.insert(atoi(s.c_str() + 10)).second) dups++;
                 }
             }
@@ -63,13 +64,13 @@ protected:
     void TearDown() override {
         stop = true;
         if (traffic.joinable()) traffic.join();
-        wait_until([&] { return static_cast<int>(ids.size()) >= sent.load(); }, 3);
+        wait_until([&] { return static_cast<int>(nids()) >= sent.load(); }, 3);
         stop_reader = true;
         if (reader.joinable()) reader.join();
         if (!HasFailure()) {
-            EXPECT_EQ(static_cast<int>(ids.size()), sent.load()) << "legit traffic lost during ACL test";
+            EXPECT_EQ(static_cast<int>(nids()), sent.load()) << "legit traffic lost during ACL test";
             EXPECT_EQ(dups.load(), 0);
-            printf("legit during ACL test: %d sent, %zu received\n", sent.load(), ids.size());
+            printf("legit during ACL test: %d sent, %zu received\n", sent.load(), nids());
         }
         attackers.clear();
         b.reset();
@@ -98,7 +99,12 @@ protected:
     std::thread traffic, reader;
     std::atomic<bool> stop{false}, stop_reader{false};
     std::atomic<int> sent{0}, dups{0};
+    std::mutex ids_m;  // ids: filled by the reader thread, read by the test
     std::set<int> ids;
+    size_t nids() {
+        std::lock_guard g(ids_m);
+        return ids.size();
+    }
 };
 
 TEST_F(Acl, DynamicLinkRulesOrderAndChangesUnderTraffic) {

@@ -31,7 +31,8 @@ public:
         close(fd_[0]);
         close(fd_[1]);
     }
-    uint64_t dropped = 0, duped = 0, reordered = 0, forwarded = 0;
+    // counted by the proxy thread, read by the test while it runs
+    std::atomic<uint64_t> dropped{0}, duped{0}, reordered{0}, forwarded{0};
 
 private:
     void out(int side, const std::vector<uint8_t>& p) {
@@ -126,8 +127,9 @@ TEST(Faults, LossDuplicationReorderingThroughProxy) {
         EXPECT_GE(t.ids.size(), static_cast<size_t>(n) / (size > 1000 ? 5 : 2));
     }
     printf("proxy: %llu forwarded, %llu dropped, %llu duplicated, %llu reordered\n",
-           static_cast<unsigned long long>(proxy.forwarded), static_cast<unsigned long long>(proxy.dropped),
-           static_cast<unsigned long long>(proxy.duped), static_cast<unsigned long long>(proxy.reordered));
+           static_cast<unsigned long long>(proxy.forwarded.load()),
+           static_cast<unsigned long long>(proxy.dropped.load()), static_cast<unsigned long long>(proxy.duped.load()),
+           static_cast<unsigned long long>(proxy.reordered.load()));
 }
 
 TEST(Faults, LinkFlapping) {
