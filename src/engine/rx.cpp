@@ -66,7 +66,7 @@ public:
           reply_crypt_(std::make_unique<uint8_t[]>(kReplySize + 512)),
           dst_ids_(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)) {}
 
-    static constexpr size_t kBatch = 64;
+    static constexpr size_t kBatch = 32;
     static constexpr size_t kBufSize = KNET_MAX_PACKET_SIZE + 1024;
     static constexpr size_t kReplySize = 64;
     // Deliveries to message sockets are queued (at most one per received

@@ -21,7 +21,7 @@
 namespace knet::engine {
 
 struct TxContext {
-    static constexpr size_t kSlots = 16;                        // datagrams per flush
+    static constexpr size_t kSlots = 32;                        // datagrams per flush
     static constexpr size_t kSlotSize = KNET_MAX_PACKET_SIZE;
     static constexpr size_t kArenaSize = 2 * 1024 * 1024;       // compress + crypt output
     static constexpr size_t kArenaReserve = 200 * 1024;         // worst case per datagram
@@ -391,7 +391,7 @@ void State::tx_read_failed(core::Channel& ch, int channel, int fd, ssize_t len, 
 // recvmmsg straight into the input slots, up to a few batches per wakeup.
 // Returns false if the fd failed.  Handle::lock shared.
 bool State::tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int fd) {
-    for (int round = 0; round < 1; ++round) {
+    for (int round = 0; round < 4; ++round) {
         if (!h.forwarding.load(std::memory_order_acquire)) return true;
         ctx.ensure_room();
         const size_t base = ctx.slots_used;
