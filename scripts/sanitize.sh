@@ -32,10 +32,16 @@ exclude=(
 )
 # Not excluded on purpose: the tests that dlopen the reference libknet 1.25
 # (crypto_tests Reference*, compress_tests ReferencePlugin*) and the interop
-# tests that run it in-process pass under ASan; under TSan their failures are
-# races in the test programs themselves, which must be fixed, not hidden.
+# tests that run it in-process, under both sanitizers.  (Under TSan the
+# reference's threads, created with a fixed 1 MiB stack, would overflow it:
+# glibc takes static TLS from the stack and libtsan's is ~770 KB; the interop
+# programs interpose pthread_attr_setstacksize for that, tests/interop/
+# tsan_ref_stack.h.)
 if [ "$mode" = thread ]; then
-    exclude+=()
+    # corosync_cluster runs the distribution's uninstrumented corosync, which
+    # cannot load a TSan-instrumented libknet.so.1 (the TSan runtime must be
+    # the first library of the process: corosync dies with SIGSEGV at start).
+    exclude+=('^corosync_cluster$')
 fi
 regex=$(IFS='|'; echo "${exclude[*]}")
 

@@ -698,6 +698,9 @@ static void sc_crypto(const char *model) {
     int pr = (int)xchg("reach", r);
     result(r && pr, "peer reachable (clear)");
     if (!r || !pr) return;
+    const char *mylib = getenv("KNET_MATRIX_LIB");
+    int ref_in_pair = mylib && !strcmp(mylib, "ref");
+    ref_in_pair = (int)xchg("ref", ref_in_pair) || ref_in_pair;
     static const char *ciphers[] = {"aes128", "aes192", "aes256", "none"};
     static const char *hashes[] = {"sha1", "sha256", "sha384", "sha512", "md5"};
     static const size_t szs[] = {64, 60 * 1024};
@@ -715,6 +718,18 @@ static void sc_crypto(const char *model) {
         for (size_t hi = 0; hi < 5; hi++) {
             char name[64];
             snprintf(name, sizeof(name), "%s/%s/%s", model, ciphers[ci], hashes[hi]);
+            if (!strcmp(model, "openssl") && !strcmp(ciphers[ci], "none") && ref_in_pair) {
+                /* libknet 1.25's PMTUd with cipher "none" + a hash can abort
+                 * on a rerun after use_config without sending a probe ("link
+                 * mtu smaller than crypto header detected") and mark the link
+                 * unusable until the next PMTUd interval: reference<->reference
+                 * fails this way too (reliably in an ASan process, rarely in a
+                 * plain one), so with the reference in the pair it is skipped;
+                 * ours<->ours still runs it */
+                info("%s: skipped with the reference in the pair (it fails it against itself: knet_matrix run "
+                     "crypto-openssl DIR 4 ref-only, under ASan)", name);
+                continue;
+            }
             if (!strcmp(model, "nss") && !strcmp(ciphers[ci], "none")) {
                 /* libknet 1.25's nss model with cipher "none" does not talk to
                  * itself (reference<->reference: 0/5, link never comes back),
