@@ -6,7 +6,7 @@ pkgs=(build-essential cmake pkg-config
       libssl-dev libnss3-dev libnss3-tools
       zlib1g-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev libzstd-dev
       libknet1 libknet-dev libknet-doc
-      valgrind iproute2 procps)
+      valgrind iproute2 procps clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
