@@ -4,6 +4,7 @@
 //   PING -> PONG reply, PONG -> heartbeat, PMTUD -> reply, PMTUD_REPLY ->
 //   pmtud thread, DATA -> dedup -> defrag -> decompress -> filter -> datafd.
 // Each refusal has a named reason that is counted and logged at debug level.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -83,7 +84,19 @@ public:
                 s_.drain_socket_errors(fd);
                 break;
             }
-            for (int i = 0; i < n; ++i) packet(fd, static_cast<size_t>(i));
+            for (int i = 0; i < n; ++i) {
+                const size_t slot = static_cast<size_t>(i);
+                const std::span<uint8_t> all = batch_.data(slot);
+                const size_t seg = batch_.gso_size(slot);
+                if (seg == 0 || seg >= all.size()) {
+                    packet(fd, all, batch_.from(slot), batch_.truncated(slot));
+                    continue;
+                }
+                // Several datagrams coalesced by UDP_GRO.
+                for (size_t off = 0; off < all.size(); off += seg)
+                    packet(fd, all.subspan(off, std::min(seg, all.size() - off)), batch_.from(slot),
+                           batch_.truncated(slot));
+            }
             flush_out();  // before the next receive reuses the buffers
             if (static_cast<size_t>(n) < batch_.capacity()) break;
         }
@@ -111,11 +124,9 @@ private:
         return !s_.h.access_lists || core::acl_accepts(link.acl, from);
     }
 
-    void packet(int fd, size_t i) {
-        const sockaddr_storage& from = batch_.from(i);
-        std::span<uint8_t> in = batch_.data(i);
+    void packet(int fd, std::span<uint8_t> in, const sockaddr_storage& from, bool truncated) {
         if (in.empty()) return;
-        if (batch_.truncated(i)) return drop(RxDrop::Truncated, from);
+        if (truncated) return drop(RxDrop::Truncated, from);
 
         // ---- decrypt ----
         std::span<const uint8_t> clear = in;

@@ -10,10 +10,13 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <cerrno>
+
 namespace knet::net {
 
 class RecvBatch {
 public:
+    static constexpr size_t kCmsgSpace = 64;
     // `count` buffers of `buf_size` bytes each.
     RecvBatch(size_t count, size_t buf_size);
 
@@ -29,6 +32,10 @@ public:
     const sockaddr_storage& from(size_t i) const { return addrs_[i]; }
     // True if the datagram was larger than the buffer (MSG_TRUNC).
     bool truncated(size_t i) const { return (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
+    // Segment size if slot i holds several coalesced datagrams (UDP_GRO on
+    // the socket): each gso_size bytes but the last are one datagram.  0 if
+    // it is a single datagram.
+    size_t gso_size(size_t i) const;
 
 private:
     size_t lens_(size_t i) const { return msgs_[i].msg_len; }
@@ -38,13 +45,20 @@ private:
     std::unique_ptr<iovec[]> iovs_;
     std::unique_ptr<sockaddr_storage[]> addrs_;
     std::unique_ptr<mmsghdr[]> msgs_;
+    std::unique_ptr<uint8_t[]> cmsgs_;
 };
 
 // Queue of datagrams to send; consecutive entries for the same socket go
-// out in one sendmmsg.
+// out in one sendmmsg.  Consecutive entries for the same destination whose
+// sizes are equal (the last of a group may be shorter) are sent as one UDP
+// GSO message (UDP_SEGMENT): the kernel cuts it into the same datagrams on
+// the wire (or hands it whole to a loopback receiver with UDP_GRO), so the
+// stack is traversed once per group instead of once per datagram.
 class SendBatch {
 public:
     static constexpr int kMaxIov = 2;
+    static constexpr size_t kMaxGsoSegs = 64;       // UDP_MAX_SEGMENTS
+    static constexpr size_t kMaxGsoBytes = 65000;   // below the 64 KiB IP limit
     explicit SendBatch(size_t capacity);
 
     bool full() const { return n_ == cap_; }
@@ -64,16 +78,27 @@ public:
     void flush(Fn&& done, int retries = 20);
 
 private:
-    // Sends entries [first, first+count) on fd; returns how many went out,
-    // or -errno for the first one.
-    int send_run(size_t first, size_t count) noexcept;
+    // Builds the wire messages for entries [first, first+count) (one fd):
+    // GSO groups when allowed.  Returns how many.
+    size_t build_wire(size_t first, size_t count, bool gso) noexcept;
+    // One sendmmsg of the first `nw` wire messages on fd; returns how many
+    // went out, or -errno.
+    int send_wire(int fd, size_t nw) noexcept;
 
+    static constexpr size_t kCmsgSpace = 32;  // >= CMSG_SPACE(sizeof(uint16_t))
     size_t cap_;
     size_t n_ = 0;
+    bool gso_ok_ = true;
     std::unique_ptr<mmsghdr[]> msgs_;
     std::unique_ptr<iovec[]> iovs_;
+    std::unique_ptr<size_t[]> lens_;
     std::unique_ptr<int[]> fds_;
     std::unique_ptr<void*[]> tags_;
+    // Wire messages of the run being sent.
+    std::unique_ptr<mmsghdr[]> wire_;
+    std::unique_ptr<iovec[]> wire_iov_;
+    std::unique_ptr<size_t[]> wire_first_, wire_count_;
+    std::unique_ptr<uint8_t[]> wire_cmsg_;
 };
 
 void pause_for_retry() noexcept;
@@ -82,16 +107,17 @@ template <class Fn>
 void SendBatch::flush(Fn&& done, int retries) {
     size_t i = 0;
     int tries = 0;
+    bool gso = gso_ok_;
     while (i < n_) {
         size_t run = 1;
         while (i + run < n_ && fds_[i + run] == fds_[i]) ++run;
-        int r = send_run(i, run);
+        const size_t nw = build_wire(i, run, gso);
+        int r = send_wire(fds_[i], nw);
         if (r > 0) {
-            for (int k = 0; k < r; ++k) {
-                size_t e = i + static_cast<size_t>(k);
-                done(tags_[e], msgs_[e].msg_len, 0, tries);
-            }
-            i += static_cast<size_t>(r);
+            for (int w = 0; w < r; ++w)
+                for (size_t e = wire_first_[w]; e < wire_first_[w] + wire_count_[w]; ++e)
+                    done(tags_[e], lens_[e], 0, tries);
+            i = wire_first_[r - 1] + wire_count_[r - 1];
             tries = 0;
             continue;
         }
@@ -101,10 +127,15 @@ void SendBatch::flush(Fn&& done, int retries) {
             pause_for_retry();
             continue;
         }
+        if (wire_count_[0] > 1) {
+            // The GSO message was refused: the rest of this flush goes out
+            // datagram by datagram (for good if the device cannot do it).
+            if (err == EIO) gso_ok_ = false;
+            gso = false;
+            continue;
+        }
         // Drop the first entry of the run and go on with the rest.
-        size_t bytes = 0;
-        for (size_t v = 0; v < msgs_[i].msg_hdr.msg_iovlen; ++v) bytes += msgs_[i].msg_hdr.msg_iov[v].iov_len;
-        done(tags_[i], bytes, err, tries);
+        done(tags_[i], lens_[i], err, tries);
         ++i;
         tries = 0;
     }

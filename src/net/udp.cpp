@@ -6,6 +6,7 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "libknet.h"
@@ -56,6 +57,9 @@ Result<Fd> open_udp(const sockaddr_storage& src, uint64_t link_flags, log::Logge
             return Error{st.error()};
         if (Status st = set_int(s, SOL_IP, IP_RECVERR, 1); !st) return Error{st.error()};
     }
+
+    // Coalesced receive of our own GSO sends (see net/batch.h); optional.
+    (void)set_int(s, SOL_UDP, UDP_GRO, 1);
 
     if (::bind(s, reinterpret_cast<const sockaddr*>(&src), sockaddr_len(src)) != 0) {
         int e = errno;
