@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -428,6 +429,11 @@ bool State::tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int
                            len, channel, strerror(st.error()));
         }
         if (static_cast<size_t>(n) < want) return true;
+        // The application is ahead of us: send what is queued and let the
+        // other runnable threads (a receiver on the same CPUs) have the CPU
+        // before reading more.
+        ctx.flush_output();
+        ::sched_yield();
     }
     return true;
 }
