@@ -287,10 +287,11 @@ TEST_F(Hostile, ForgedSourceCannotTouchLinks) {
     EXPECT_EQ(attacker->pongs_seen(), 0) << "A answered forged pings";
     const auto after = a->lstatus(2, 0);
     EXPECT_TRUE(after.connected);
-    // 900 ms forged latencies must not show up in host 2's stats (real ones
-    // are tens of microseconds on loopback).
-    EXPECT_LT(after.stats.latency_max, 100000u) << "forged pong altered latency";
-    EXPECT_LT(after.latency, 100000u);
+    // 900 ms forged latencies must not show up in host 2's stats.  Real ones
+    // are tens of microseconds on loopback, but a loaded machine under a
+    // sanitizer has shown 224 ms: the bound sits between the two.
+    EXPECT_LT(after.stats.latency_max, 600000u) << "forged pong altered latency";
+    EXPECT_LT(after.latency, 600000u);
     (void)before;
     EXPECT_GE(drops(x_ip, "forged source") + drops(x_ip, "unknown link") + drops(x_ip, "ACL rejected"),
               static_cast<size_t>(sent) / 2);
