@@ -103,8 +103,22 @@ protected:
             if (s.rfind(pre, 0) == 0) ++n;
         return n;
     }
+    // Drop lines reach the log reader asynchronously: wait (bounded, 3 s)
+    // until the count has been stable for 300 ms before reporting it.
     size_t drops(const std::string& ip, const std::string& why) {
-        return a->log.count2("packet from " + ip + ":", "dropped: " + why);
+        auto count = [&] { return a->log.count2("packet from " + ip + ":", "dropped: " + why); };
+        size_t last = count();
+        const double end = now_s() + 3.0;
+        double stable_since = now_s();
+        while (now_s() < end && now_s() - stable_since < 0.3) {
+            usleep(20000);
+            size_t c = count();
+            if (c != last) {
+                last = c;
+                stable_since = now_s();
+            }
+        }
+        return last;
     }
 
     std::unique_ptr<Node> a, b;
