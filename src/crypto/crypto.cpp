@@ -41,7 +41,7 @@ bool starts_with_none(const char* field, size_t size) {
 }
 
 // Round trip of a header-sized buffer, as later libknet versions do before
-// accepting a configuration.
+// accepting a configuration; also proves Instance::encrypted_size().
 Status self_test(const Instance& inst) {
     uint8_t clear[26];
     memset(clear, 'U', sizeof(clear));
@@ -49,6 +49,7 @@ Status self_test(const Instance& inst) {
     std::vector<uint8_t> back(wire.size());
     size_t wire_len = 0, back_len = 0;
     if (!inst.encrypt(clear, sizeof(clear), wire.data(), wire.size(), &wire_len)) return Error{EINVAL};
+    if (wire_len != inst.encrypted_size(sizeof(clear))) return Error{EINVAL};
     if (!inst.decrypt(wire.data(), wire_len, back.data(), back.size(), &back_len)) return Error{EINVAL};
     if (back_len != sizeof(clear) || memcmp(back.data(), clear, sizeof(clear)) != 0)
         return Error{EINVAL};

@@ -76,6 +76,17 @@ public:
         return o.salt + o.hash + o.block;
     }
 
+    // Exact size encrypt() produces for `clear_len` input bytes: salt, the
+    // cipher output (PKCS#7 padding to the next full block for block
+    // ciphers, none for stream modes) and the HMAC.  create() checks it
+    // against a real encryption, so callers may lay out send buffers before
+    // encrypting.
+    size_t encrypted_size(size_t clear_len) const {
+        Overhead o = overhead();
+        const size_t body = o.block > 1 ? clear_len - clear_len % o.block + o.block : clear_len;
+        return o.salt + body + o.hash;
+    }
+
     // Encrypts and signs the concatenation of iov[0..iovcnt) into out
     // (which must not overlap the input).  Fails with ENOBUFS, before writing,
     // if out_cap < total input + overhead_max(); EIO if the library fails.

@@ -4,6 +4,10 @@
 //   PING -> PONG reply, PONG -> heartbeat, PMTUD -> reply, PMTUD_REPLY ->
 //   pmtud thread, DATA -> dedup -> defrag -> decompress -> filter -> datafd.
 // Each refusal has a named reason that is counted and logged at debug level.
+// Decryption runs first for all the packets of a recvmmsg round (shared
+// with helper threads when there is enough of it, engine/work_share.h),
+// into a clear arena laid out like the receive buffers; the rest of the
+// pipeline then runs packet by packet in arrival order.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +18,7 @@
 
 #include "engine/state.h"
 #include "engine/stats.h"
+#include "engine/work_share.h"
 #include "net/address.h"
 #include "net/batch.h"
 #include "proto/wire.h"
@@ -58,7 +63,9 @@ public:
     explicit RxPipeline(State& s)
         : s_(s),
           batch_(kBatch, kBufSize),
-          clear_(std::make_unique<uint8_t[]>(kBufSize)),
+          clear_(std::make_unique<uint8_t[]>(kBatch * kBufSize)),
+          pkts_(std::make_unique<RxPacket[]>(kMaxPackets)),
+          sharer_(WorkSharer::default_helpers()),
           out_arena_(std::make_unique<uint8_t[]>(kOutArena)),
           out_msgs_(std::make_unique<mmsghdr[]>(kBatch)),
           out_iov_(std::make_unique<iovec[]>(kBatch)),
@@ -70,6 +77,10 @@ public:
     static constexpr size_t kBatch = 32;
     static constexpr size_t kBufSize = KNET_MAX_PACKET_SIZE + 1024;
     static constexpr size_t kReplySize = 64;
+    // Packets (datagrams, or segments of coalesced ones) decrypted together.
+    static constexpr size_t kMaxPackets = 512;
+    // Below this many bytes to decrypt, waking helpers costs more than it saves.
+    static constexpr size_t kShareMinBytes = 16 * 1024;
     // Deliveries to message sockets are queued (at most one per received
     // packet) and written with sendmmsg once per recvmmsg round; payloads
     // that do not live in the receive batch (decompressed, reassembled) are
@@ -84,19 +95,26 @@ public:
                 s_.drain_socket_errors(fd);
                 break;
             }
+            size_t np = 0;
             for (int i = 0; i < n; ++i) {
                 const size_t slot = static_cast<size_t>(i);
                 const std::span<uint8_t> all = batch_.data(slot);
-                const size_t seg = batch_.gso_size(slot);
-                if (seg == 0 || seg >= all.size()) {
-                    packet(fd, all, batch_.from(slot), batch_.truncated(slot));
-                    continue;
+                size_t seg = batch_.gso_size(slot);
+                // Several datagrams coalesced by UDP_GRO, or just one.
+                if (seg == 0 || seg >= all.size()) seg = all.size();
+                for (size_t off = 0; off == 0 || off < all.size(); off += seg) {
+                    const size_t len = std::min(seg, all.size() - off);
+                    pkts_[np++] = RxPacket{static_cast<uint32_t>(slot),
+                                           static_cast<uint32_t>(off), static_cast<uint32_t>(len),
+                                           0, RxPacket::kClear, 0};
+                    if (np == kMaxPackets) {
+                        process(fd, np);
+                        np = 0;
+                    }
+                    if (seg == 0) break;  // empty datagram
                 }
-                // Several datagrams coalesced by UDP_GRO.
-                for (size_t off = 0; off < all.size(); off += seg)
-                    packet(fd, all.subspan(off, std::min(seg, all.size() - off)), batch_.from(slot),
-                           batch_.truncated(slot));
             }
+            process(fd, np);
             flush_out();  // before the next receive reuses the buffers
             if (static_cast<size_t>(n) < batch_.capacity()) break;
         }
@@ -111,6 +129,64 @@ public:
     uint64_t drops(RxDrop d) const { return drops_[static_cast<int>(d)]; }
 
 private:
+    // One received packet: where it is in the receive batch and, once
+    // decrypt_all() ran, where its clear text is.
+    struct RxPacket {
+        enum : uint8_t { kClear, kDecrypted, kFailed };
+        uint32_t slot, off, len;
+        uint32_t clear_len;
+        uint8_t state;
+        uint64_t crypt_ns;
+    };
+
+    std::span<uint8_t> wire_of(const RxPacket& p) {
+        return {batch_.buffer(p.slot) + p.off, p.len};
+    }
+    // The clear text of a packet goes at the same offset in clear_ as the
+    // packet has in the receive buffers: decryption only ever shrinks a
+    // packet, so packets never overlap there either.
+    uint8_t* clear_of(const RxPacket& p) {
+        return clear_.get() + p.slot * batch_.buffer_size() + p.off;
+    }
+
+    // Tries the key slot in use first, then the other one (key rotation).
+    // Any thread; Handle::lock held shared by the rx thread.
+    void decrypt_one(RxPacket& p) {
+        const uint64_t t0 = mono_ns();
+        const int first = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
+        p.state = RxPacket::kFailed;
+        for (int k = 0; k < 2; ++k) {
+            const crypto::Instance* c = s_.crypto[k == 0 ? first : 3 - first].get();
+            if (!c) continue;
+            size_t out_len = 0;
+            if (c->decrypt(wire_of(p).data(), p.len, clear_of(p), p.len, &out_len)) {
+                p.clear_len = static_cast<uint32_t>(out_len);
+                p.state = RxPacket::kDecrypted;
+                break;
+            }
+        }
+        p.crypt_ns = mono_ns() - t0;
+    }
+
+    // Decrypts (if crypto is configured) then runs the pipeline for the
+    // first np entries of pkts_.
+    void process(int fd, size_t np) {
+        if (np == 0) return;
+        if (s_.crypto[1] || s_.crypto[2]) {
+            size_t bytes = 0;
+            for (size_t k = 0; k < np; ++k) bytes += pkts_[k].len;
+            auto one = [this](size_t k) { decrypt_one(pkts_[k]); };
+            if (bytes >= kShareMinBytes)
+                sharer_.run(np, one);
+            else
+                for (size_t k = 0; k < np; ++k) one(k);
+        }
+        for (size_t k = 0; k < np; ++k) {
+            const RxPacket& p = pkts_[k];
+            packet(fd, p, batch_.from(p.slot), batch_.truncated(p.slot));
+        }
+    }
+
     void drop(RxDrop why, const sockaddr_storage& from) {
         ++drops_[static_cast<int>(why)];
         if (s_.log()->enabled(KNET_SUB_RX, KNET_LOG_DEBUG)) {
@@ -124,32 +200,18 @@ private:
         return !s_.h.access_lists || core::acl_accepts(link.acl, from);
     }
 
-    void packet(int fd, std::span<uint8_t> in, const sockaddr_storage& from, bool truncated) {
-        if (in.empty()) return;
+    void packet(int fd, const RxPacket& p, const sockaddr_storage& from, bool truncated) {
+        if (p.len == 0) return;
         if (truncated) return drop(RxDrop::Truncated, from);
 
-        // ---- decrypt ----
-        std::span<const uint8_t> clear = in;
-        bool decrypted = false;
-        uint64_t crypt_ns = 0;
+        // ---- decrypted by process() ----
+        std::span<const uint8_t> clear = wire_of(p);
+        const bool decrypted = p.state == RxPacket::kDecrypted;
+        const uint64_t crypt_ns = p.crypt_ns;
         const bool any_crypto = s_.crypto[1] || s_.crypto[2];
         if (!any_crypto && !s_.h.rx_allow_clear) return drop(RxDrop::NoCrypto, from);
-        if (any_crypto) {
-            const uint64_t t0 = mono_ns();
-            const int first = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
-            for (int k = 0; k < 2 && !decrypted; ++k) {
-                const int slot = k == 0 ? first : 3 - first;
-                const crypto::Instance* c = s_.crypto[slot].get();
-                if (!c) continue;
-                size_t out_len = 0;
-                if (c->decrypt(in.data(), in.size(), clear_.get(), kBufSize, &out_len)) {
-                    clear = {clear_.get(), out_len};
-                    decrypted = true;
-                }
-            }
-            crypt_ns = mono_ns() - t0;
-            if (!decrypted && !s_.h.rx_allow_clear) return drop(RxDrop::DecryptFailed, from);
-        }
+        if (decrypted) clear = {clear_of(p), p.clear_len};
+        if (any_crypto && !decrypted && !s_.h.rx_allow_clear) return drop(RxDrop::DecryptFailed, from);
 
         // ---- decode ----
         proto::DecodeResult d = proto::decode(clear);
@@ -399,8 +461,12 @@ private:
         const uint8_t* p = payload.data();
         uint8_t* arena = out_arena_.get();
         const uint8_t* rb = batch_.buffer(0);
+        const uint8_t* cb = clear_.get();
+        const size_t batch_bytes = batch_.capacity() * batch_.buffer_size();
         const bool in_arena = p >= arena + out_used_ && p < arena + kOutArena;
-        const bool in_batch = p >= rb && p < rb + batch_.capacity() * batch_.buffer_size();
+        // Receive buffers and clear text stay valid until the round's flush.
+        const bool in_batch =
+            (p >= rb && p < rb + batch_bytes) || (p >= cb && p < cb + batch_bytes);
         if (in_arena) {
             out_used_ += payload.size();
         } else if (!in_batch) {
@@ -456,7 +522,10 @@ private:
 
     State& s_;
     net::RecvBatch batch_;
-    std::unique_ptr<uint8_t[]> clear_, out_arena_;
+    std::unique_ptr<uint8_t[]> clear_;  // laid out as the receive buffers
+    std::unique_ptr<RxPacket[]> pkts_;
+    WorkSharer sharer_;
+    std::unique_ptr<uint8_t[]> out_arena_;
     size_t out_used_ = 0;
     std::unique_ptr<mmsghdr[]> out_msgs_;
     std::unique_ptr<iovec[]> out_iov_;

@@ -2,6 +2,10 @@
 // then per datagram: filter -> loopback delivery -> destinations ->
 // compress -> sequence number -> fragment -> encrypt -> link selection ->
 // queued into one sendmmsg batch that is flushed once per round.
+// Encryption is deferred to the flush: each fragment's output is laid out
+// at its exact encrypted size when it is queued, and all the fragments of a
+// flush are encrypted together just before the sendmmsg, shared with helper
+// threads when there is enough of them (engine/work_share.h).
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +17,7 @@
 
 #include "engine/state.h"
 #include "engine/stats.h"
+#include "engine/work_share.h"
 #include "net/address.h"
 #include "net/batch.h"
 #include "proto/fragment.h"
@@ -29,8 +34,24 @@ struct TxContext {
     static constexpr size_t kHeaders = 2048;                    // 14-byte DATA headers
     static constexpr size_t kBatch = 1024;                      // sendmmsg entries
     static constexpr size_t kDsts = 128;                        // copied dynamic peers
+    // Below this many bytes to encrypt in one flush, waking helpers costs
+    // more than it saves.
+    static constexpr size_t kShareMinBytes = 16 * 1024;
 
-    explicit TxContext(State& state)
+    // One fragment to encrypt at flush time (its header and payload stay
+    // valid until then: see flush_output()).
+    struct CryptoJob {
+        iovec clear[2];
+        uint8_t* out;
+        size_t len;  // Instance::encrypted_size(), already queued for sending
+        const crypto::Instance* crypto;
+        uint64_t ns;
+        bool ok;
+    };
+
+    // share_work: encrypt with helper threads (the TX thread's context; not
+    // the knet_send_sync one, which runs on application threads).
+    TxContext(State& state, bool share_work)
         : s(state),
           in(std::make_unique<uint8_t[]>(kSlots * kSlotSize)),
           arena(std::make_unique<uint8_t[]>(kArenaSize)),
@@ -41,7 +62,10 @@ struct TxContext {
           frag_iov(std::make_unique<iovec[]>(proto::kMaxFragments * 2)),
           frag_cnt(std::make_unique<int[]>(proto::kMaxFragments)),
           rd_msgs(std::make_unique<mmsghdr[]>(kSlots)),
-          rd_iov(std::make_unique<iovec[]>(kSlots)) {}
+          rd_iov(std::make_unique<iovec[]>(kSlots)),
+          jobs(std::make_unique<CryptoJob[]>(kHeaders)),
+          sharer(share_work ? std::make_unique<WorkSharer>(WorkSharer::default_helpers())
+                            : nullptr) {}
 
     State& s;
     std::unique_ptr<uint8_t[]> in;
@@ -58,22 +82,33 @@ struct TxContext {
     std::unique_ptr<int[]> frag_cnt;
     std::unique_ptr<mmsghdr[]> rd_msgs;  // recvmmsg on message datafds
     std::unique_ptr<iovec[]> rd_iov;
+    std::unique_ptr<CryptoJob[]> jobs;  // at most one per header
+    size_t njobs = 0;
+    size_t crypto_failures = 0;  // ever (knet_send_sync reports them)
+    std::unique_ptr<WorkSharer> sharer;
     LinkStatsBatch lstats;
     HandleStatsBatch hstats;
 
     uint8_t* next_slot() { return in.get() + slots_used * kSlotSize; }
 
+    void count_send(void* tag, size_t bytes, int err, int retried) {
+        auto* link = static_cast<core::Link*>(tag);
+        LinkCounters& c = lstats.of(*link);
+        c.tx_data_retries += static_cast<uint32_t>(retried);
+        if (err == 0) {
+            c.tx_data_packets++;
+            c.tx_data_bytes += bytes;
+        } else {
+            c.tx_data_errors++;
+        }
+    }
+
+    void run_crypto_jobs();
+
     void flush_sends() {
+        run_crypto_jobs();
         batch.flush([this](void* tag, size_t bytes, int err, int retried) {
-            auto* link = static_cast<core::Link*>(tag);
-            LinkCounters& c = lstats.of(*link);
-            c.tx_data_retries += static_cast<uint32_t>(retried);
-            if (err == 0) {
-                c.tx_data_packets++;
-                c.tx_data_bytes += bytes;
-            } else {
-                c.tx_data_errors++;
-            }
+            count_send(tag, bytes, err, retried);
         });
         dsts_used = 0;
     }
@@ -114,6 +149,38 @@ private:
 };
 
 void destroy_tx_context(TxContext* c) { delete c; }
+
+void TxContext::run_crypto_jobs() {
+    if (njobs == 0) return;
+    size_t bytes = 0;
+    for (size_t i = 0; i < njobs; ++i) bytes += jobs[i].len;
+    auto encrypt_one = [this](size_t i) {
+        CryptoJob& j = jobs[i];
+        const uint64_t t0 = mono_ns();
+        size_t out_len = 0;
+        // The output region is exactly j.len; the cap only has to pass the
+        // instance's worst-case check (the arena always has that room).
+        const size_t cap = kArenaSize - static_cast<size_t>(j.out - arena.get());
+        j.ok = j.crypto->encrypt(j.clear, 2, j.out, cap, &out_len) && out_len == j.len;
+        j.ns = mono_ns() - t0;
+    };
+    if (sharer && bytes >= kShareMinBytes)
+        sharer->run(njobs, encrypt_one);
+    else
+        for (size_t i = 0; i < njobs; ++i) encrypt_one(i);
+    for (size_t i = 0; i < njobs; ++i) {
+        hstats.tx_crypt.add(jobs[i].ns);
+        if (jobs[i].ok) continue;
+        ++crypto_failures;
+        KNET_LOG_E(s.log(), KNET_SUB_TX, "unable to encrypt a packet of %zu bytes: not sent",
+                   jobs[i].clear[0].iov_len + jobs[i].clear[1].iov_len);
+        batch.cancel(jobs[i].out, [this](void* tag, size_t len, int err, int retried) {
+            count_send(tag, len, err, retried);
+        });
+    }
+    hstats.dirty = true;
+    njobs = 0;
+}
 
 void TxContext::deliver_local(const uint8_t* data, size_t len, int8_t channel) {
     core::Host* me = s.h.find_host(s.h.host_id);
@@ -268,17 +335,12 @@ Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool
         iovec clear[2] = {{hp, proto::kDataHeaderSize},
                           {const_cast<uint8_t*>(fr.payload.data()), fr.payload.size()}};
         if (c) {
-            const uint64_t t0 = mono_ns();
+            const size_t clear_len = clear[0].iov_len + clear[1].iov_len;
+            const size_t out_len = c->encrypted_size(clear_len);
             uint8_t* out = arena.get() + arena_used;
-            size_t out_len = 0;
-            Status st = c->encrypt(clear, 2, out, kArenaSize - arena_used, &out_len);
-            if (!st) {
-                KNET_LOG_D(s.log(), KNET_SUB_TX, "unable to encrypt packet: %s", strerror(st.error()));
-                return Error{ECHILD};
-            }
             arena_used += out_len;
-            hstats.tx_crypt.add(mono_ns() - t0);
-            hstats.tx_crypt_byte_overhead += out_len - (clear[0].iov_len + clear[1].iov_len);
+            jobs[njobs++] = CryptoJob{{clear[0], clear[1]}, out, out_len, c, 0, false};
+            hstats.tx_crypt_byte_overhead += out_len - clear_len;
             hstats.dirty = true;
             frag_iov[f * 2] = {out, out_len};
             frag_cnt[f] = 1;
@@ -299,7 +361,7 @@ Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool
 }
 
 void State::tx_main() {
-    auto ctx = std::make_unique<TxContext>(*this);
+    auto ctx = std::make_unique<TxContext>(*this, true);
     epoll_event events[KNET_DATAFD_MAX + 1];
     while (!stop.load(std::memory_order_relaxed)) {
         if (!h.forwarding.load(std::memory_order_acquire)) {
@@ -441,7 +503,7 @@ bool State::tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int
 Status Engine::send_sync(const char* buf, size_t len, int8_t channel) {
     State& s = *impl_;
     std::lock_guard g(s.sync_mutex);
-    if (!s.sync_ctx) s.sync_ctx.reset(new TxContext(s));
+    if (!s.sync_ctx) s.sync_ctx.reset(new TxContext(s, false));
     if (!s.lock_shared_or_stop()) return Error{ECANCELED};
     TxContext& ctx = *s.sync_ctx;
     ctx.ensure_room();
@@ -449,8 +511,10 @@ Status Engine::send_sync(const char* buf, size_t len, int8_t channel) {
         s.h.lock.unlock_shared();
         return Error{EINVAL};
     }
+    const size_t failures_before = ctx.crypto_failures;
     Status st = ctx.transmit(reinterpret_cast<const uint8_t*>(buf), len, channel, true);
     ctx.flush_all();
+    if (st && ctx.crypto_failures != failures_before) st = Error{ECHILD};
     s.h.lock.unlock_shared();
     return st;
 }

@@ -90,6 +90,15 @@ bool SendBatch::add(int fd, const sockaddr_storage* dst, socklen_t dst_len, cons
     return true;
 }
 
+void SendBatch::move_entry(size_t from, size_t to) noexcept {
+    msgs_[to] = msgs_[from];
+    for (int k = 0; k < kMaxIov; ++k) iovs_[to * kMaxIov + k] = iovs_[from * kMaxIov + k];
+    msgs_[to].msg_hdr.msg_iov = &iovs_[to * kMaxIov];
+    lens_[to] = lens_[from];
+    fds_[to] = fds_[from];
+    tags_[to] = tags_[from];
+}
+
 namespace {
 bool same_dst(const msghdr& a, const msghdr& b) {
     return a.msg_namelen == b.msg_namelen &&

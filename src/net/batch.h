@@ -77,7 +77,15 @@ public:
     template <class Fn>
     void flush(Fn&& done, int retries = 20);
 
+    // Takes out every queued datagram whose first piece starts at `base`
+    // (its content could not be produced after all), calling
+    // done(tag, bytes, EIO, 0) for each.
+    template <class Fn>
+    void cancel(const void* base, Fn&& done);
+
 private:
+    // Moves entry `from` to slot `to` (to < from), fixing its iovec pointer.
+    void move_entry(size_t from, size_t to) noexcept;
     // Builds the wire messages for entries [first, first+count) (one fd):
     // GSO groups when allowed.  Returns how many.
     size_t build_wire(size_t first, size_t count, bool gso) noexcept;
@@ -102,6 +110,20 @@ private:
 };
 
 void pause_for_retry() noexcept;
+
+template <class Fn>
+void SendBatch::cancel(const void* base, Fn&& done) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n_; ++i) {
+        if (msgs_[i].msg_hdr.msg_iov[0].iov_base == base) {
+            done(tags_[i], lens_[i], EIO, 0);
+            continue;
+        }
+        if (kept != i) move_entry(i, kept);
+        ++kept;
+    }
+    n_ = kept;
+}
 
 template <class Fn>
 void SendBatch::flush(Fn&& done, int retries) {

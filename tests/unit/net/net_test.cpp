@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <vector>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -107,6 +109,70 @@ TEST_P(Families, OpenBindAndBatchRoundTrip) {
     }
     EXPECT_EQ(got, 40);
     EXPECT_EQ(rx.receive(s2->get()), 0);  // empty: no error
+}
+
+// Equal-size datagrams to one destination leave as one GSO message and may
+// arrive coalesced (UDP_GRO): split by the segment size they must be the
+// same datagrams, in order, with their boundaries; a cancelled entry is
+// neither sent nor counted as sent.
+TEST_P(Families, GsoGroupsArriveAsTheSameDatagramsAndCancelRemovesOne) {
+    sockaddr_storage any;
+    ASSERT_TRUE(make_addr(GetParam(), 0, &any));
+    auto s1 = open_udp(any, 0, nullptr);
+    auto s2 = open_udp(any, 0, nullptr);
+    ASSERT_TRUE(s1.ok() && s2.ok());
+    sockaddr_storage a2 = bound_addr(s2->get());
+
+    constexpr int kCount = 12;
+    static uint8_t bodies[kCount][500];
+    SendBatch tx(64);
+    int tag = 0;
+    for (int i = 0; i < kCount; ++i) {
+        const size_t len = i == kCount - 1 ? 300 : 500;  // a shorter one ends the group
+        memset(bodies[i], 'a' + i, len);
+        iovec iov{bodies[i], len};
+        ASSERT_TRUE(tx.add(s1->get(), &a2, sockaddr_len(a2), &iov, 1, &tag));
+    }
+    int cancelled = 0;
+    tx.cancel(bodies[4], [&](void*, size_t bytes, int err, int) {
+        EXPECT_EQ(err, EIO);
+        EXPECT_EQ(bytes, 500u);
+        ++cancelled;
+    });
+    EXPECT_EQ(cancelled, 1);
+    EXPECT_EQ(tx.size(), static_cast<size_t>(kCount - 1));
+    int sent = 0;
+    tx.flush([&](void*, size_t, int err, int) {
+        EXPECT_EQ(err, 0);
+        ++sent;
+    });
+    EXPECT_EQ(sent, kCount - 1);
+
+    RecvBatch rx(16, 65536 + 1024);
+    std::vector<std::vector<uint8_t>> got;
+    for (int round = 0; round < 200 && got.size() < static_cast<size_t>(kCount - 1); ++round) {
+        int n = rx.receive(s2->get());
+        ASSERT_GE(n, 0);
+        for (int i = 0; i < n; ++i) {
+            auto all = rx.data(static_cast<size_t>(i));
+            size_t seg = rx.gso_size(static_cast<size_t>(i));
+            if (seg == 0 || seg >= all.size()) seg = all.size();
+            for (size_t off = 0; off < all.size(); off += seg) {
+                const size_t len = std::min(seg, all.size() - off);
+                got.emplace_back(all.begin() + static_cast<long>(off),
+                                 all.begin() + static_cast<long>(off + len));
+            }
+        }
+    }
+    ASSERT_EQ(got.size(), static_cast<size_t>(kCount - 1));
+    int k = 0;
+    for (int i = 0; i < kCount; ++i) {
+        if (i == 4) continue;
+        const size_t len = i == kCount - 1 ? 300 : 500;
+        ASSERT_EQ(got[static_cast<size_t>(k)].size(), len) << "datagram " << i;
+        EXPECT_EQ(0, memcmp(got[static_cast<size_t>(k)].data(), bodies[i], len)) << "datagram " << i;
+        ++k;
+    }
 }
 
 TEST_P(Families, OversizeSendFailsWithEmsgsize) {

@@ -1,0 +1,76 @@
+// Shares the iterations of one loop between the calling thread and a few
+// helper threads.
+//
+// Why: per-packet crypto (AES-CBC is serial within a packet, plus an HMAC)
+// costs more than everything else the TX thread does for large messages,
+// and one thread can only use one core.  The packets of one send batch are
+// independent, so the TX thread hands out their indices from one atomic
+// counter to itself and to the helpers, and returns when all are done.
+//
+// Cost model: helpers sleep on a futex (std::atomic::wait) and are started
+// on first use only.  The caller never waits for a helper to wake up: when
+// it has run every index itself it takes back the posted work from a helper
+// that has not started, and waits only for a helper that is in the middle of
+// an index.  run() is for one calling thread at a time (the TX thread owns
+// its instance); it is not reentrant.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace knet::engine {
+
+class WorkSharer {
+public:
+    // `helpers` threads at most (0: run() is a plain loop).
+    explicit WorkSharer(unsigned helpers);
+    ~WorkSharer();
+    WorkSharer(const WorkSharer&) = delete;
+    WorkSharer& operator=(const WorkSharer&) = delete;
+
+    // Helpers worth having on this machine: one less than the CPUs, at most 3.
+    static unsigned default_helpers();
+
+    // Calls fn(i) exactly once for every i in [0, n); returns when all calls
+    // have returned.  fn must be safe to call concurrently for different i.
+    template <class Fn>
+    void run(size_t n, Fn&& fn) {
+        if (n < 2 || helpers_wanted_ == 0) {
+            for (size_t i = 0; i < n; ++i) fn(i);
+            return;
+        }
+        using F = std::remove_reference_t<Fn>;
+        run_erased(n, const_cast<void*>(static_cast<const void*>(&fn)),
+                   [](void* f, size_t i) { (*static_cast<F*>(f))(i); });
+    }
+
+    // Threads started so far (for tests).
+    size_t helpers_started() const { return helpers_.size(); }
+
+private:
+    enum : uint32_t { kIdle = 0, kPosted = 1, kRunning = 2, kStop = 3 };
+    struct Helper {
+        std::atomic<uint32_t> state{kIdle};
+        std::thread thread;
+    };
+    using Call = void (*)(void*, size_t);
+
+    void run_erased(size_t n, void* ctx, Call call);
+    void work();  // takes indices until none are left
+    void helper_main(Helper& self);
+
+    unsigned helpers_wanted_;
+    std::vector<std::unique_ptr<Helper>> helpers_;
+    // The loop being shared (written before the helpers are posted).
+    void* ctx_ = nullptr;
+    Call call_ = nullptr;
+    size_t n_ = 0;
+    std::atomic<size_t> next_{0};
+};
+
+}  // namespace knet::engine

@@ -1,0 +1,80 @@
+// WorkSharer: every index exactly once, on more than one thread when there
+// is work for several, serially without helpers, and reusable many times.
+#include "engine/work_share.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace knet::engine {
+namespace {
+
+TEST(WorkSharer, EveryIndexExactlyOnce) {
+    WorkSharer ws(2);
+    for (size_t n : {0u, 1u, 2u, 3u, 17u, 512u}) {
+        std::vector<std::atomic<int>> hits(n);
+        ws.run(n, [&](size_t i) { hits[i].fetch_add(1); });
+        for (size_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << "n=" << n << " i=" << i;
+    }
+}
+
+TEST(WorkSharer, NoHelpersRunsOnCallerInOrder) {
+    WorkSharer ws(0);
+    std::vector<size_t> order;
+    const auto me = std::this_thread::get_id();
+    bool other_thread = false;
+    ws.run(10, [&](size_t i) {
+        order.push_back(i);
+        if (std::this_thread::get_id() != me) other_thread = true;
+    });
+    EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    EXPECT_FALSE(other_thread);
+    EXPECT_EQ(ws.helpers_started(), 0u);
+}
+
+TEST(WorkSharer, SlowIndicesAreSharedWithAHelper) {
+    WorkSharer ws(1);
+    std::mutex m;
+    std::set<std::thread::id> threads;
+    // Each index takes long enough that the helper wakes before the caller
+    // could have done them all.
+    ws.run(20, [&](size_t) {
+        {
+            std::lock_guard g(m);
+            threads.insert(std::this_thread::get_id());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    });
+    EXPECT_EQ(ws.helpers_started(), 1u);
+    EXPECT_EQ(threads.size(), 2u);
+}
+
+TEST(WorkSharer, ManyShortRunsInARow) {
+    // Exercises the caller taking back work a helper has not started yet.
+    WorkSharer ws(3);
+    std::atomic<uint64_t> sum{0};
+    uint64_t expect = 0;
+    for (int r = 0; r < 20000; ++r) {
+        const size_t n = 2 + static_cast<size_t>(r % 7);
+        ws.run(n, [&](size_t i) { sum.fetch_add(i + 1, std::memory_order_relaxed); });
+        expect += n * (n + 1) / 2;
+    }
+    EXPECT_EQ(sum.load(), expect);
+}
+
+TEST(WorkSharer, DestroyedWhileHelpersSleep) {
+    for (int k = 0; k < 50; ++k) {
+        WorkSharer ws(2);
+        std::atomic<int> c{0};
+        ws.run(4, [&](size_t) { c.fetch_add(1); });
+        EXPECT_EQ(c.load(), 4);
+    }
+}
+
+}  // namespace
+}  // namespace knet::engine
