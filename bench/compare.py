@@ -30,6 +30,7 @@ DEFAULT_SCENARIOS = [
     "tput-8192-lz4", "tput-64000-crypto-lz4",
     "lat-64", "lat-64-crypto",
     "idle",
+    "scale-64",
 ]
 
 # (json key, label, True if higher is better)
@@ -38,7 +39,26 @@ METRICS = {
              ("loss_pct", "loss %", False), ("cpu_s_per_GB", "CPU s/GB", False)],
     "lat": [("rtt_p50_us", "RTT p50 us", False), ("rtt_p99_us", "RTT p99 us", False)],
     "idle": [("cpu_ms_per_s", "CPU ms/s per process", False)],
+    "scale": [("hub_cpu_ms_per_s", "hub CPU ms/s", False),
+              ("leaves_cpu_ms_per_s", "leaves CPU ms/s (all)", False),
+              ("ping_ratio_min", "pings sent/expected (min link)", True),
+              ("ping_gap_max_ms", "max gap between pings ms", False),
+              ("latency_avg_us", "hub link latency avg us", False),
+              ("latency_max_us", "hub link latency max us", False),
+              ("leaf_latency_avg_us", "leaf link latency avg us", False),
+              ("link_downs", "link downs", False),
+              ("ready_s", "start to all links up s", False)],
 }
+
+
+def port_step(scenario, links):
+    """UDP ports one knet_bench run of scenario uses from --port on, plus a margin."""
+    parts = scenario.split("-")
+    if parts[0] == "scale" and len(parts) > 1 and parts[1].isdigit():
+        hosts = int(parts[1])
+        span = links + (2 if "sep" in parts[2:] else 1) * hosts * links
+        return max(40, span + 10)
+    return 40
 
 
 def cpu_model():
@@ -61,8 +81,8 @@ def run_bench(binary, scenario, seconds, links, lib_dir, port):
         env["LD_LIBRARY_PATH"] = lib_dir
     cmd = [binary, "--json", "--scenario", scenario, "--seconds", str(seconds),
            "--links", str(links), "--port", str(port)]
-    # the bench bounds itself; this is the last resort
-    limit = seconds + 180
+    # the bench bounds itself; this is the last resort (scale: up to 120 s to start N hosts)
+    limit = seconds + (300 if scenario.startswith("scale") else 180)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     try:
@@ -112,7 +132,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5, help="measuring time per run (default 5)")
     ap.add_argument("--links", type=int, default=2)
     ap.add_argument("--scenario", action="append", help="scenario (repeatable); default: all")
-    ap.add_argument("--port", type=int, default=40000, help="first UDP port (each run moves on by 40)")
+    ap.add_argument("--port", type=int, default=40000,
+                    help="first UDP port (each run moves on by 40, scale-N by the ports it uses)")
     ap.add_argument("--raw", help="also write every result as a JSON line to this file")
     ap.add_argument("--out", help="also write the markdown report to this file")
     ap.add_argument("--ref-only", action="store_true", help="run the reference only")
@@ -147,8 +168,11 @@ def main():
                 if which == "ours" and ours_missing:
                     res = {"ok": False, "error": "%s not found (library not built)" % ours_lib}
                 else:
+                    step = port_step(scn, args.links)
+                    if port + step >= 65000:
+                        port = 20000
                     res = run_bench(args.bin, scn, args.seconds, args.links, lib_dir, port)
-                    port = port + 40 if port + 40 < 64000 else 20000
+                    port = port + step if port + 2 * step < 65000 else 20000
                     # make sure the intended library was really the one loaded
                     lib = res.get("lib", "")
                     if lib:
