@@ -63,10 +63,10 @@ public:
     explicit RxPipeline(State& s)
         : s_(s),
           batch_(kBatch, kBufSize),
-          clear_(std::make_unique<uint8_t[]>(kBatch * kBufSize)),
+          clear_(std::make_unique_for_overwrite<uint8_t[]>(kBatch * kBufSize)),
           pkts_(std::make_unique<RxPacket[]>(kMaxPackets)),
           sharer_(WorkSharer::default_helpers()),
-          out_arena_(std::make_unique<uint8_t[]>(kOutArena)),
+          out_arena_(std::make_unique_for_overwrite<uint8_t[]>(kOutArena)),
           out_msgs_(std::make_unique<mmsghdr[]>(kBatch)),
           out_iov_(std::make_unique<iovec[]>(kBatch)),
           out_chan_(std::make_unique<int8_t[]>(kBatch)),

@@ -51,7 +51,10 @@ void State::hb_main() {
                 if (t.send_ping) {
                     proto::PingPayload p;
                     p.link = link.id;
-                    p.time = proto::ping_time_from_ns(t.ping_time_ns);
+                    // Stamped now, not at the start of the sweep: with many
+                    // links the sweep itself (and the peers its sends wake)
+                    // takes long enough to show up as latency.
+                    p.time = proto::ping_time_from_ns(mono_ns());
                     p.seq = tx_seq.load(std::memory_order_relaxed);
                     p.timed = t.ping_timed ? 1 : 0;
                     const size_t n = proto::encode_ping({pkt.get(), kCtlBuf}, proto::PacketType::Ping,
@@ -105,8 +108,8 @@ class PmtudRunner {
 public:
     explicit PmtudRunner(State& s)
         : s_(s),
-          probe_(std::make_unique<uint8_t[]>(kProbeBuf)),
-          crypt_(std::make_unique<uint8_t[]>(kProbeBuf + 1024)) {}
+          probe_(std::make_unique_for_overwrite<uint8_t[]>(kProbeBuf)),
+          crypt_(std::make_unique_for_overwrite<uint8_t[]>(kProbeBuf + 1024)) {}
 
     void round(bool force) {
         std::vector<LinkRef> todo;

@@ -53,8 +53,8 @@ struct TxContext {
     // the knet_send_sync one, which runs on application threads).
     TxContext(State& state, bool share_work)
         : s(state),
-          in(std::make_unique<uint8_t[]>(kSlots * kSlotSize)),
-          arena(std::make_unique<uint8_t[]>(kArenaSize)),
+          in(std::make_unique_for_overwrite<uint8_t[]>(kSlots * kSlotSize)),
+          arena(std::make_unique_for_overwrite<uint8_t[]>(kArenaSize)),
           hdr(std::make_unique<uint8_t[]>(kHeaders * proto::kDataHeaderSize)),
           batch(kBatch),
           dsts(std::make_unique<sockaddr_storage[]>(kDsts)),

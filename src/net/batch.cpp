@@ -12,7 +12,7 @@ namespace knet::net {
 RecvBatch::RecvBatch(size_t count, size_t buf_size)
     : count_(count),
       buf_size_(buf_size),
-      bufs_(std::make_unique<uint8_t[]>(count * buf_size)),
+      bufs_(std::make_unique_for_overwrite<uint8_t[]>(count * buf_size)),
       iovs_(std::make_unique<iovec[]>(count)),
       addrs_(std::make_unique<sockaddr_storage[]>(count)),
       msgs_(std::make_unique<mmsghdr[]>(count)),
