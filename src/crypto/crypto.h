@@ -58,6 +58,17 @@ struct Overhead {
     bool operator==(const Overhead&) const = default;
 };
 
+// One packet of an encrypt_many() batch: input pieces, output buffer, and
+// the result (out_len/ok) filled in by the call.
+struct EncryptJob {
+    const struct iovec* iov = nullptr;
+    int iovcnt = 0;
+    uint8_t* out = nullptr;
+    size_t out_cap = 0;
+    size_t out_len = 0;
+    bool ok = false;
+};
+
 // One configured crypto setting (model + cipher + hash + key).
 class Instance {
 public:
@@ -92,6 +103,16 @@ public:
     // if out_cap < total input + overhead_max(); EIO if the library fails.
     virtual Status encrypt(const struct iovec* iov, int iovcnt, uint8_t* out, size_t out_cap,
                            size_t* out_len) const = 0;
+
+    // encrypt() for each job (each gets its own fresh salt).  A backend may
+    // override it to run the cipher chains of several packets at once; the
+    // bytes produced are the same as one encrypt() call per job.
+    virtual void encrypt_many(EncryptJob* jobs, size_t n) const {
+        for (size_t i = 0; i < n; ++i) {
+            EncryptJob& j = jobs[i];
+            j.ok = static_cast<bool>(encrypt(j.iov, j.iovcnt, j.out, j.out_cap, &j.out_len));
+        }
+    }
 
     // Single-buffer convenience form of encrypt().
     Status encrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,

@@ -6,6 +6,7 @@
 // at its exact encrypted size when it is queued, and all the fragments of a
 // flush are encrypted together just before the sendmmsg, shared with helper
 // threads when there is enough of them (engine/work_share.h).
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -42,12 +43,14 @@ struct TxContext {
     // valid until then: see flush_output()).
     struct CryptoJob {
         iovec clear[2];
-        uint8_t* out;
         size_t len;  // Instance::encrypted_size(), already queued for sending
         const crypto::Instance* crypto;
+        crypto::EncryptJob job;  // job.out: where the packet goes
         uint64_t ns;
-        bool ok;
     };
+    // Jobs handed to one Instance::encrypt_many() call (a backend may
+    // interleave that many cipher chains).
+    static constexpr size_t kJobsPerCall = 8;
 
     // share_work: encrypt with helper threads (the TX thread's context; not
     // the knet_send_sync one, which runs on application threads).
@@ -154,27 +157,39 @@ void TxContext::run_crypto_jobs() {
     if (njobs == 0) return;
     size_t bytes = 0;
     for (size_t i = 0; i < njobs; ++i) bytes += jobs[i].len;
-    auto encrypt_one = [this](size_t i) {
-        CryptoJob& j = jobs[i];
+    // Calls of up to kJobsPerCall consecutive jobs of the same instance.
+    const size_t calls = (njobs + kJobsPerCall - 1) / kJobsPerCall;
+    auto encrypt_call = [this](size_t c) {
+        const size_t first = c * kJobsPerCall;
+        const size_t end = std::min(first + kJobsPerCall, njobs);
+        crypto::EncryptJob ej[kJobsPerCall];
         const uint64_t t0 = mono_ns();
-        size_t out_len = 0;
-        // The output region is exactly j.len; the cap only has to pass the
-        // instance's worst-case check (the arena always has that room).
-        const size_t cap = kArenaSize - static_cast<size_t>(j.out - arena.get());
-        j.ok = j.crypto->encrypt(j.clear, 2, j.out, cap, &out_len) && out_len == j.len;
-        j.ns = mono_ns() - t0;
+        size_t k = first;
+        while (k < end) {
+            size_t m = k + 1;
+            while (m < end && jobs[m].crypto == jobs[k].crypto) ++m;
+            for (size_t i = k; i < m; ++i) ej[i - first] = jobs[i].job;
+            jobs[k].crypto->encrypt_many(&ej[k - first], m - k);
+            k = m;
+        }
+        const uint64_t ns = (mono_ns() - t0) / (end - first);
+        for (size_t i = first; i < end; ++i) {
+            jobs[i].job = ej[i - first];
+            jobs[i].job.ok = jobs[i].job.ok && jobs[i].job.out_len == jobs[i].len;
+            jobs[i].ns = ns;
+        }
     };
     if (sharer && bytes >= kShareMinBytes)
-        sharer->run(njobs, encrypt_one);
+        sharer->run(calls, encrypt_call);
     else
-        for (size_t i = 0; i < njobs; ++i) encrypt_one(i);
+        for (size_t c = 0; c < calls; ++c) encrypt_call(c);
     for (size_t i = 0; i < njobs; ++i) {
         hstats.tx_crypt.add(jobs[i].ns);
-        if (jobs[i].ok) continue;
+        if (jobs[i].job.ok) continue;
         ++crypto_failures;
         KNET_LOG_E(s.log(), KNET_SUB_TX, "unable to encrypt a packet of %zu bytes: not sent",
                    jobs[i].clear[0].iov_len + jobs[i].clear[1].iov_len);
-        batch.cancel(jobs[i].out, [this](void* tag, size_t len, int err, int retried) {
+        batch.cancel(jobs[i].job.out, [this](void* tag, size_t len, int err, int retried) {
             count_send(tag, len, err, retried);
         });
     }
@@ -339,7 +354,15 @@ Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool
             const size_t out_len = c->encrypted_size(clear_len);
             uint8_t* out = arena.get() + arena_used;
             arena_used += out_len;
-            jobs[njobs++] = CryptoJob{{clear[0], clear[1]}, out, out_len, c, 0, false};
+            CryptoJob& j = jobs[njobs++];
+            j.clear[0] = clear[0];
+            j.clear[1] = clear[1];
+            j.len = out_len;
+            j.crypto = c;
+            // The output region is exactly out_len; the cap only has to pass
+            // the instance's worst-case check (the arena always has that room).
+            j.job = crypto::EncryptJob{j.clear, 2, out, kArenaSize - (arena_used - out_len), 0, false};
+            j.ns = 0;
             hstats.tx_crypt_byte_overhead += out_len - clear_len;
             hstats.dirty = true;
             frag_iov[f * 2] = {out, out_len};
