@@ -1,0 +1,63 @@
+// Multi-buffer AES-CBC encryption with AES-NI.
+//
+// CBC encryption is serial inside one packet: every block waits for the
+// previous ciphertext, so a single chain leaves the pipelined AES unit mostly
+// idle (latency-bound).  Independent packets have independent chains, so
+// encrypting up to 8 of them interleaved keeps the unit busy.  Output is
+// byte-identical to ordinary AES-CBC (no padding: callers pad).
+//
+// Usage: check aes_cbc_multi_supported() once; if false, nothing else here may
+// be used (AesEncryptKey::init() then returns false).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace knet::crypto {
+
+// True when this build is x86-64 and the CPU has AES-NI (and SSE4.1).
+bool aes_cbc_multi_supported();
+
+// Expanded AES encryption key schedule (128/192/256-bit keys).  No heap;
+// the round keys are wiped by clear() and the destructor.
+class AesEncryptKey {
+public:
+    static constexpr int kMaxRounds = 14;
+
+    AesEncryptKey() = default;
+    AesEncryptKey(const AesEncryptKey&) = default;
+    AesEncryptKey& operator=(const AesEncryptKey&) = default;
+    ~AesEncryptKey() { clear(); }
+
+    // key_len must be 16, 24 or 32.  False (and empty) for any other length
+    // or when aes_cbc_multi_supported() is false.
+    bool init(const uint8_t* key, size_t key_len);
+    void clear();
+
+    // 10, 12 or 14; 0 until init() succeeded.
+    int rounds() const { return rounds_; }
+    // rounds() + 1 round keys of 16 bytes, 16-byte aligned.
+    const uint8_t* round_keys() const { return rk_; }
+
+private:
+    alignas(16) uint8_t rk_[(kMaxRounds + 1) * 16] = {};
+    int rounds_ = 0;
+};
+
+// One CBC chain: `blocks` 16-byte blocks at `data`, encrypted in place,
+// chained from the 16-byte `iv`.  data need not be aligned.
+struct CbcLane {
+    const uint8_t* iv;
+    uint8_t* data;
+    size_t blocks;
+};
+
+// Encrypts every lane in place with key k (which must be initialised).
+// Up to 8 lanes are interleaved; when one finishes, the next lane not yet
+// started takes its place (lanes of mixed lengths keep 8 in flight).  Lanes'
+// data must not overlap each other nor any lane's iv, except that a lane's iv
+// may alias its own data (it is read before that data is written).
+// n may be 0; lanes with 0 blocks are left untouched.
+void aes_cbc_encrypt_multi(const AesEncryptKey& k, const CbcLane* lanes, size_t n);
+
+}  // namespace knet::crypto
