@@ -80,7 +80,7 @@ public:
     // Packets (datagrams, or segments of coalesced ones) decrypted together.
     static constexpr size_t kMaxPackets = 512;
     // Below this many bytes to decrypt, waking helpers costs more than it saves.
-    static constexpr size_t kShareMinBytes = 16 * 1024;
+    static constexpr size_t kShareMinBytes = 128 * 1024;
     // Deliveries to message sockets are queued (at most one per received
     // packet) and written with sendmmsg once per recvmmsg round; payloads
     // that do not live in the receive batch (decompressed, reassembled) are

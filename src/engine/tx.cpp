@@ -37,7 +37,7 @@ struct TxContext {
     static constexpr size_t kDsts = 128;                        // copied dynamic peers
     // Below this many bytes to encrypt in one flush, waking helpers costs
     // more than it saves.
-    static constexpr size_t kShareMinBytes = 16 * 1024;
+    static constexpr size_t kShareMinBytes = 128 * 1024;
 
     // One fragment to encrypt at flush time (its header and payload stay
     // valid until then: see flush_output()).
