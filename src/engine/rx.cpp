@@ -130,7 +130,7 @@ public:
 
 private:
     // One received packet: where it is in the receive batch and, once
-    // decrypt_all() ran, where its clear text is.
+    // process() decrypted it, where its clear text is.
     struct RxPacket {
         enum : uint8_t { kClear, kDecrypted, kFailed };
         uint32_t slot, off, len;
