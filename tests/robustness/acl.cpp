@@ -17,12 +17,6 @@ using knet::proto::PacketType;
 
 namespace {
 
-uint64_t mono_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 class Acl : public ::testing::Test {
 protected:
     void SetUp() override {

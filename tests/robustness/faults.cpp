@@ -132,6 +132,19 @@ TEST(Faults, LossDuplicationReorderingThroughProxy) {
            static_cast<unsigned long long>(proxy.reordered.load()));
 }
 
+// Sends numbered messages of `size` bytes from `from`, one every `gap_us`,
+// until `stop` (the caller joins the thread).
+std::thread send_until(const std::atomic<bool>& stop, Node& from, size_t size, useconds_t gap_us) {
+    return std::thread([&stop, &from, size, gap_us] {
+        int i = 0;
+        while (!stop) {
+            std::string m = make_msg(i++, size);
+            from.send(m.data(), m.size());
+            usleep(gap_us);
+        }
+    });
+}
+
 TEST(Faults, LinkFlapping) {
     Watchdog wd(60, "link flapping");
     Node a(1, 1), b(2, 2, KNET_LOG_INFO);
@@ -141,14 +154,7 @@ TEST(Faults, LinkFlapping) {
     ASSERT_EQ(b.link(1, 1, 1), 0);
     ASSERT_TRUE(wait_until([&] { return a.reachable(2) && b.reachable(1); }, 10));
     std::atomic<bool> stop{false};
-    std::thread tx([&] {
-        int i = 0;
-        while (!stop) {
-            std::string m = make_msg(i++, 100);
-            b.send(m.data(), m.size());
-            usleep(200);
-        }
-    });
+    std::thread tx = send_until(stop, b, 100, 200);
     std::thread rx([&] {
         while (!stop) collect(a, 50, 100);
     });
@@ -217,14 +223,7 @@ TEST(Faults, AppClosesDatafdMidTraffic) {
     ASSERT_EQ(b.link(1, 0, 1), 0);
     ASSERT_TRUE(wait_until([&] { return a.reachable(2) && b.reachable(1); }, 10));
     std::atomic<bool> stop{false};
-    std::thread tx([&] {
-        int i = 0;
-        while (!stop) {
-            std::string m = make_msg(i++, 100);
-            b.send(m.data(), m.size());
-            usleep(100);
-        }
-    });
+    std::thread tx = send_until(stop, b, 100, 100);
     {  // read for a while (collect() would wait for silence forever here)
         char buf[256];
         const double end = now_s() + 0.3;
@@ -277,14 +276,7 @@ TEST(Faults, HandleFreeUnderTraffic) {
     auto b = std::make_unique<Node>(2, 2, KNET_LOG_INFO);
     ASSERT_EQ(b->link(1, 0, 1), 0);
     std::atomic<bool> stop{false};
-    std::thread btx([&] {  // B floods A all along
-        int i = 0;
-        while (!stop) {
-            std::string m = make_msg(i++, 1500);
-            b->send(m.data(), m.size());
-            usleep(50);
-        }
-    });
+    std::thread btx = send_until(stop, *b, 1500, 50);  // B floods A all along
     for (int round = 0; round < 4; ++round) {
         auto a = std::make_unique<Node>(1, 1, KNET_LOG_INFO);
         SlowStatus ss;

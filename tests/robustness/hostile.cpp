@@ -21,12 +21,6 @@ using knet::proto::PacketType;
 
 namespace {
 
-uint64_t mono_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 long rss_kb() {
     FILE* f = fopen("/proc/self/statm", "r");
     long pages = 0, res = 0;
