@@ -37,8 +37,8 @@ void unregister_handle(knet_handle* h);
 // The handle if it is live; otherwise nullptr with errno = EINVAL.
 knet_handle* live(knet_handle_t h);
 
-using WriteLock = std::unique_lock<std::shared_timed_mutex>;
-using ReadLock = std::shared_lock<std::shared_timed_mutex>;
+using WriteLock = std::unique_lock<std::shared_mutex>;
+using ReadLock = std::shared_lock<std::shared_mutex>;
 
 inline int fail(int err) {
     errno = err;

@@ -4,7 +4,7 @@
 //
 // LOCKING MODEL (the only one in the library; keep this block current)
 //
-//  1. Handle::lock (std::shared_timed_mutex) protects every configuration field in
+//  1. Handle::lock (std::shared_mutex) protects every configuration field in
 //     this file: the host table, each Link's configuration part, the channel
 //     table, callbacks, crypto/compress settings and handle settings.
 //     - API setters take it exclusive; API getters take it shared.
@@ -128,7 +128,7 @@ public:
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
 
-    mutable std::shared_timed_mutex lock;
+    mutable std::shared_mutex lock;
     log::Logger logger;
 
     const knet_node_id_t host_id;

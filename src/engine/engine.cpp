@@ -2,7 +2,6 @@
 #include "engine/engine.h"
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <ctime>
 
@@ -39,12 +38,13 @@ uint16_t State::next_seq() {
 }
 
 bool State::lock_shared_or_stop() {
-    // A timed wait, not try-and-sleep: the thread queues on the lock and gets
-    // it as soon as a writer lets go, even when the application changes the
-    // configuration in a tight loop (sleeping readers were starved by that
-    // long enough for links to time out).  The bound lets us notice `stop`.
-    while (!h.lock.try_lock_shared_for(std::chrono::milliseconds(5)))
+    unsigned spins = 0;
+    while (!h.lock.try_lock_shared()) {
         if (stop.load(std::memory_order_relaxed)) return false;
+        timespec ts{0, spins < 100 ? 20'000L : 1'000'000L};
+        nanosleep(&ts, nullptr);
+        ++spins;
+    }
     if (stop.load(std::memory_order_relaxed)) {
         h.lock.unlock_shared();
         return false;
