@@ -38,13 +38,13 @@ uint16_t State::next_seq() {
 }
 
 bool State::lock_shared_or_stop() {
-    unsigned spins = 0;
-    while (!h.lock.try_lock_shared()) {
-        if (stop.load(std::memory_order_relaxed)) return false;
-        timespec ts{0, spins < 100 ? 20'000L : 1'000'000L};
-        nanosleep(&ts, nullptr);
-        ++spins;
-    }
+    // Block rather than try-and-sleep: an application reconfiguring in a
+    // tight loop re-takes the lock within microseconds, and a sleeping
+    // reader kept missing the gaps (lost traffic). glibc's rwlock prefers
+    // readers, so a blocked engine thread gets in at the next release. No
+    // API call waits for an engine thread while it holds the lock, and
+    // knet_handle_free stops the engine only after releasing it.
+    h.lock.lock_shared();
     if (stop.load(std::memory_order_relaxed)) {
         h.lock.unlock_shared();
         return false;

@@ -203,8 +203,8 @@ struct State {
     void hb_main();
     void pmtud_main();
 
-    // Takes Handle::lock shared unless the engine is stopping (the API may
-    // hold the lock exclusively while it destroys us).
+    // Takes Handle::lock shared; false (and not held) once the engine is
+    // stopping.
     bool lock_shared_or_stop();
 };
 

@@ -62,7 +62,8 @@ protected:
         stop_reader = true;
         if (reader.joinable()) reader.join();
         if (!HasFailure()) {
-            EXPECT_EQ(static_cast<int>(nids()), sent.load()) << "legit traffic lost during ACL test";
+            EXPECT_EQ(static_cast<int>(nids()), sent.load())
+                << "legit traffic lost during ACL test; missing: " << missing();
             EXPECT_EQ(dups.load(), 0);
             printf("legit during ACL test: %d sent, %zu received\n", sent.load(), nids());
         }
@@ -95,6 +96,18 @@ protected:
     std::atomic<int> sent{0}, dups{0};
     std::mutex ids_m;  // ids: filled by the reader thread, read by the test
     std::set<int> ids;
+    std::string missing() {  // "a-b c ..." ranges of ids never received
+        std::lock_guard g(ids_m);
+        std::string out;
+        for (int i = 0, n = sent.load(); i < n && out.size() < 400;) {
+            if (ids.count(i)) { ++i; continue; }
+            int j = i;
+            while (j + 1 < n && !ids.count(j + 1)) ++j;
+            out += std::to_string(i) + (j > i ? "-" + std::to_string(j) : "") + " ";
+            i = j + 1;
+        }
+        return out;
+    }
     size_t nids() {
         std::lock_guard g(ids_m);
         return ids.size();
@@ -180,6 +193,10 @@ TEST_F(Acl, DynamicLinkRulesOrderAndChangesUnderTraffic) {
     }
     churn_stop = true;
     churn.join();
+    // Every forged ping from .11 (3 above, 30 in the loop) must have been
+    // refused before the lists go off below; one still queued would then be
+    // accepted and steal B's dynamic link.
+    EXPECT_TRUE(wait_until([&] { return acl_drops(11) >= 33; }, 5)) << acl_drops(11);
     EXPECT_EQ(std::string(a->lstatus(2, 0).dst_ipaddr), net().ip(2)) << "forbidden source was learned";
 
     // Access lists off: anything goes (dynamic link learns the source).
