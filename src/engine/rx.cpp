@@ -90,6 +90,7 @@ public:
     // One readable socket: up to a few recvmmsg rounds.  Handle::lock shared.
     void drain_socket(int fd) {
         for (int round = 0; round < 8; ++round) {
+            round_wait_start_ = 0;
             int n = batch_.receive(fd);
             if (n < 0) {
                 s_.drain_socket_errors(fd);
@@ -121,6 +122,7 @@ public:
     }
 
     void end_batch() {
+        round_wait_start_ = 0;
         flush_out();
         lstats_.flush();
         hstats_.flush(s_.h.rt);
@@ -429,10 +431,12 @@ private:
                             : ::write(ch.lib_fd, payload.data() + off, payload.size() - off);
             if (w > 0) {
                 off += static_cast<size_t>(w);
+                app_took(channel);
                 continue;
             }
             const int err = w < 0 ? errno : 0;
             if (err == EINTR) continue;
+            if ((err == EAGAIN || err == EWOULDBLOCK) && wait_for_app(channel)) continue;
             if (err != EAGAIN && err != EWOULDBLOCK) {
                 Pending p{};
                 p.kind = Pending::Kind::Sock;
@@ -495,10 +499,13 @@ private:
                                      MSG_DONTWAIT | MSG_NOSIGNAL);
             if (r > 0) {
                 i += static_cast<size_t>(r);
+                app_took(out_chan_[i - 1]);
                 continue;
             }
             const int err = r < 0 ? errno : EAGAIN;
             if (err == EINTR) continue;
+            if ((err == EAGAIN || err == EWOULDBLOCK) && wait_for_app(out_chan_[i]))
+                continue;
             if (err != EAGAIN && err != EWOULDBLOCK && s_.h.sock_notify.fn) {
                 core::Channel& ch = s_.h.channels[out_chan_[i]];
                 Pending p{};
@@ -520,6 +527,39 @@ private:
         out_used_ = 0;
     }
 
+    // The application's end of a datafd is full: it reads more slowly than
+    // we deliver.  Waiting a little loses nothing (what arrives meanwhile
+    // queues in the UDP receive buffer) where dropping loses the message.
+    // Short naps, not POLLOUT: a socket only polls writable once its queue
+    // is down to a quarter, while one message fits much sooner.  A channel
+    // whose application takes nothing for kAppStallNs is deemed stopped and
+    // not waited for again until a write to it succeeds; and a receive
+    // round waits kRoundWaitNs at most, so pongs and other channels are
+    // never held up for long.  True: try the write again.
+    bool wait_for_app(int8_t channel) {
+        if (app_stuck_[channel]) return false;
+        const uint64_t now = mono_ns();
+        if (!round_wait_start_) round_wait_start_ = app_progress_at_ = now;
+        if (app_progressed_) app_progress_at_ = now;
+        app_progressed_ = false;
+        if (now - app_progress_at_ < kAppStallNs && now - round_wait_start_ < kRoundWaitNs) {
+            const timespec ts{0, static_cast<long>(kAppNapNs)};
+            ::nanosleep(&ts, nullptr);
+            return true;
+        }
+        app_stuck_[channel] = true;
+        KNET_LOG_I(s_.log(), KNET_SUB_RX,
+                   "channel %d: the application is not reading its datafd, dropping until it does",
+                   channel);
+        return false;
+    }
+    void app_took(int8_t channel) {
+        app_stuck_[channel] = false;
+        app_progressed_ = true;
+    }
+    static constexpr uint64_t kAppStallNs = 10'000'000, kRoundWaitNs = 50'000'000,
+                              kAppNapNs = 50'000;
+
     State& s_;
     net::RecvBatch batch_;
     std::unique_ptr<uint8_t[]> clear_;  // laid out as the receive buffers
@@ -532,6 +572,10 @@ private:
     std::unique_ptr<int8_t[]> out_chan_;
     int out_fd_[kBatch] = {};
     size_t out_n_ = 0;
+    uint64_t round_wait_start_ = 0;  // 0: not waited yet this round
+    uint64_t app_progress_at_ = 0;
+    bool app_progressed_ = false;
+    bool app_stuck_[KNET_DATAFD_MAX] = {};
     std::unique_ptr<uint8_t[]> reply_, reply_crypt_;
     std::unique_ptr<knet_node_id_t[]> dst_ids_;
     LinkStatsBatch lstats_;

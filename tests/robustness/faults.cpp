@@ -259,6 +259,102 @@ TEST(Faults, AppClosesDatafdMidTraffic) {
            rn.removed.load());
 }
 
+// Sends n messages of `size` bytes (ids first..first+n-1) on channel ch,
+// retrying while knet_send says the send path is full; bounded in time.
+int send_burst(Node& n, int8_t ch, int first, int count, size_t size) {
+    int sent = 0;
+    const double end = now_s() + 20;
+    for (int i = first; i < first + count && now_s() < end;) {
+        std::string m = make_msg(i, size);
+        if (knet_send(n.h, m.data(), m.size(), ch) == static_cast<ssize_t>(m.size())) {
+            ++i;
+            ++sent;
+        } else {
+            usleep(100);
+        }
+    }
+    return sent;
+}
+
+// An application that reads its datafd more slowly than messages arrive,
+// but keeps reading: the library waits for it (the UDP receive buffer holds
+// what arrives meanwhile) instead of dropping what does not fit.
+TEST(Faults, SlowReaderLosesNothing) {
+    Watchdog wd(60, "slow reader");
+    Node a(1, 1), b(2, 2, KNET_LOG_INFO);
+    ASSERT_EQ(a.link(2, 0, 2), 0);
+    ASSERT_EQ(b.link(1, 0, 1), 0);
+    ASSERT_TRUE(wait_until([&] { return a.reachable(2) && b.reachable(1); }, 10));
+    // About 2.5 times what the datafd socketpair holds of 8000-byte messages.
+    constexpr int kCount = 2500;
+    constexpr size_t kSize = 8000;
+    std::atomic<int> sent{0};
+    std::thread tx([&] { sent = send_burst(b, 0, 0, kCount, kSize); });
+    Tally t;
+    std::vector<uint8_t> buf(KNET_MAX_PACKET_SIZE);
+    const double end = now_s() + 30;
+    while (static_cast<int>(t.ids.size()) < kCount && now_s() < end) {
+        for (int k = 0; k < 100; ++k) {  // a hundred messages, then a pause
+            ssize_t r = a.recv_one(buf.data(), buf.size(), 200);
+            if (r <= 0) break;
+            std::string m(reinterpret_cast<char*>(buf.data()), static_cast<size_t>(r));
+            const int id = atoi(m.c_str() + 1);
+            if (m != make_msg(id, kSize)) ++t.bad;
+            if (!t.ids.insert(id).second) ++t.dups;
+        }
+        usleep(1000);
+    }
+    tx.join();
+    EXPECT_EQ(sent.load(), kCount);
+    EXPECT_EQ(static_cast<int>(t.ids.size()), kCount) << "messages lost behind a slow reader";
+    EXPECT_EQ(t.dups, 0);
+    EXPECT_EQ(t.bad, 0);
+    EXPECT_EQ(a.log.count("is not reading its datafd"), 0u);
+}
+
+// An application that stops reading one channel: that channel drops (and
+// says so once), while the other channel and the heartbeat go on; once the
+// application reads again, the channel delivers again.
+TEST(Faults, StoppedReaderDoesNotStallOthers) {
+    Watchdog wd(60, "stopped reader");
+    Node a(1, 1), b(2, 2, KNET_LOG_INFO);
+    int a1 = 0, b1 = 0;
+    int8_t ach = 1, bch = 1;
+    ASSERT_EQ(knet_handle_add_datafd(a.h, &a1, &ach), 0);
+    ASSERT_EQ(knet_handle_add_datafd(b.h, &b1, &bch), 0);
+    ASSERT_EQ(a.link(2, 0, 2), 0);
+    ASSERT_EQ(b.link(1, 0, 1), 0);
+    ASSERT_TRUE(wait_until([&] { return a.reachable(2) && b.reachable(1); }, 10));
+    const uint64_t downs_before = a.log.count("is down");
+    // Channel 0 is never read while 4000 x 8000 bytes go to it.
+    ASSERT_EQ(send_burst(b, 0, 0, 4000, 8000), 4000);
+    EXPECT_TRUE(a.log.wait_for("channel 0: the application is not reading its datafd", 1, 10));
+    // Channel 1 is read and gets everything.
+    ASSERT_EQ(send_burst(b, 1, 100000, 200, 100), 200);
+    std::set<int> got1;
+    std::vector<uint8_t> buf(KNET_MAX_PACKET_SIZE);
+    const double end = now_s() + 10;
+    while (got1.size() < 200 && now_s() < end) {
+        pollfd p{a1, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t r = recv(a1, buf.data(), buf.size(), MSG_DONTWAIT);
+        if (r > 0) got1.insert(atoi(reinterpret_cast<char*>(buf.data()) + 1));
+    }
+    EXPECT_EQ(got1.size(), 200u);
+    EXPECT_EQ(a.log.count("is not reading its datafd"), 1u) << "said once per stop";
+    EXPECT_TRUE(a.connected(2, 0));
+    EXPECT_EQ(a.log.count("is down"), downs_before);
+    // The application reads channel 0 again: what was queued, then new
+    // messages, arrive.
+    Tally old = collect(a, 300, 8000);
+    EXPECT_GT(old.ids.size(), 0u);
+    EXPECT_EQ(old.bad, 0);
+    ASSERT_EQ(send_burst(b, 0, 200000, 50, 8000), 50);
+    Tally fresh = collect(a, 300, 8000);
+    EXPECT_EQ(fresh.ids.size(), 50u);
+    printf("stopped reader: %zu of 4000 queued for the application, then 50/50\n", old.ids.size());
+}
+
 struct SlowStatus {
     knet_handle_t h = nullptr;
     std::atomic<int> calls{0};
