@@ -15,8 +15,7 @@
 namespace knet::net {
 namespace {
 
-void size_buffer(int fd, int opt, int force_opt, log::Logger* log) {
-    int v = kSockBufSize;
+void size_buffer(int fd, int opt, int force_opt, int v, log::Logger* log) {
     if (setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof v) == 0) return;
     if (setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v) != 0)
         KNET_LOG_D(log, KNET_SUB_TRANSP_UDP, "unable to size socket buffer: %s", strerror(errno));
@@ -36,8 +35,8 @@ Result<Fd> open_udp(const sockaddr_storage& src, uint64_t link_flags, log::Logge
     if (!fd.valid()) return Error{errno};
     const int s = fd.get();
 
-    size_buffer(s, SO_RCVBUF, SO_RCVBUFFORCE, log);
-    size_buffer(s, SO_SNDBUF, SO_SNDBUFFORCE, log);
+    size_buffer(s, SO_RCVBUF, SO_RCVBUFFORCE, kUdpRcvBufSize, log);
+    size_buffer(s, SO_SNDBUF, SO_SNDBUFFORCE, kSockBufSize, log);
 
     if (link_flags & KNET_LINK_FLAG_TRAFFICHIPRIO) {
         if (Status st = set_int(s, SOL_SOCKET, SO_PRIORITY, 6); !st) return Error{st.error()};
