@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -50,6 +51,15 @@ bool State::lock_shared_or_stop() {
         return false;
     }
     return true;
+}
+
+int State::wait_events(int epfd, epoll_event* events, int max, const IdleSpin& spin) {
+    while (spin.keep_polling(mono_ns()) && !stop.load(std::memory_order_relaxed)) {
+        const int n = ::epoll_wait(epfd, events, max, 0);
+        if (n != 0) return n;
+        ::sched_yield();
+    }
+    return ::epoll_wait(epfd, events, max, 500);
 }
 
 void State::kick_hb() {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -129,6 +130,8 @@ public:
     }
 
     uint64_t drops(RxDrop d) const { return drops_[static_cast<int>(d)]; }
+    // Whether a data packet came in since the last call.
+    bool take_data_seen() { return std::exchange(data_seen_, false); }
 
 private:
     // One received packet: where it is in the receive batch and, once
@@ -269,6 +272,7 @@ private:
 
         switch (pkt.header.type) {
         case proto::PacketType::Data:
+            data_seen_ = true;
             lc.rx_data_packets++;
             lc.rx_data_bytes += clear.size();
             if (decrypted) {
@@ -576,6 +580,7 @@ private:
     uint64_t app_progress_at_ = 0;
     bool app_progressed_ = false;
     bool app_stuck_[KNET_DATAFD_MAX] = {};
+    bool data_seen_ = false;
     std::unique_ptr<uint8_t[]> reply_, reply_crypt_;
     std::unique_ptr<knet_node_id_t[]> dst_ids_;
     LinkStatsBatch lstats_;
@@ -586,8 +591,9 @@ private:
 void State::rx_main() {
     RxPipeline pipe(*this);
     epoll_event events[32];
+    IdleSpin spin;
     while (!stop.load(std::memory_order_relaxed)) {
-        int n = ::epoll_wait(rx_epoll.get(), events, 32, 500);
+        int n = wait_events(rx_epoll.get(), events, 32, spin);
         if (stop.load(std::memory_order_relaxed)) break;
         if (n <= 0) continue;
         bool locked = false;
@@ -610,6 +616,7 @@ void State::rx_main() {
             pipe.end_batch();
             h.lock.unlock_shared();
         }
+        if (pipe.take_data_seen()) spin.on_data(mono_ns());
     }
 }
 

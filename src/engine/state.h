@@ -34,12 +34,14 @@
 #include <thread>
 #include <vector>
 
+#include <sys/epoll.h>
 #include <time.h>
 
 #include "compress/compress.h"
 #include "core/handle.h"
 #include "crypto/crypto.h"
 #include "engine/engine.h"
+#include "engine/idle_spin.h"
 #include "net/fd.h"
 #include "net/socket_table.h"
 #include "proto/dedup.h"
@@ -206,6 +208,10 @@ struct State {
     // Takes Handle::lock shared; false (and not held) once the engine is
     // stopping.
     bool lock_shared_or_stop();
+
+    // epoll_wait for the rx/tx threads: polls while `spin` says so (see
+    // idle_spin.h), then sleeps up to 500 ms.
+    int wait_events(int epfd, epoll_event* events, int max, const IdleSpin& spin);
 };
 
 struct Engine::Impl : State {

@@ -386,6 +386,7 @@ Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool
 void State::tx_main() {
     auto ctx = std::make_unique<TxContext>(*this, true);
     epoll_event events[KNET_DATAFD_MAX + 1];
+    IdleSpin spin;
     while (!stop.load(std::memory_order_relaxed)) {
         if (!h.forwarding.load(std::memory_order_acquire)) {
             // Forwarding off: nothing is read from the datafds.
@@ -395,10 +396,10 @@ void State::tx_main() {
             (void)!::read(tx_wake.get(), &v, sizeof v);
             continue;
         }
-        int n = ::epoll_wait(tx_epoll.get(), events, KNET_DATAFD_MAX + 1, 500);
+        int n = wait_events(tx_epoll.get(), events, KNET_DATAFD_MAX + 1, spin);
         if (stop.load(std::memory_order_relaxed)) break;
         if (n <= 0) continue;
-        bool locked = false;
+        bool locked = false, saw_data = false;
         for (int i = 0; i < n; ++i) {
             if (events[i].data.u64 == UINT64_MAX) {
                 uint64_t v;
@@ -414,6 +415,7 @@ void State::tx_main() {
             if (channel >= KNET_DATAFD_MAX) continue;
             core::Channel& ch = h.channels[channel];
             if (!ch.in_use || ch.lib_fd != fd || ch.has_error.load()) continue;
+            saw_data = true;
             if (chan_msg[channel]) {
                 (void)tx_read_messages(*ctx, ch, channel, fd);
                 continue;
@@ -452,6 +454,7 @@ void State::tx_main() {
             ctx->flush_all();
             h.lock.unlock_shared();
         }
+        if (saw_data) spin.on_data(mono_ns());
     }
 }
 
