@@ -157,11 +157,20 @@ void TxContext::run_crypto_jobs() {
     if (njobs == 0) return;
     size_t bytes = 0;
     for (size_t i = 0; i < njobs; ++i) bytes += jobs[i].len;
-    // Calls of up to kJobsPerCall consecutive jobs of the same instance.
-    const size_t calls = (njobs + kJobsPerCall - 1) / kJobsPerCall;
-    auto encrypt_call = [this](size_t c) {
-        const size_t first = c * kJobsPerCall;
-        const size_t end = std::min(first + kJobsPerCall, njobs);
+    const bool share = sharer && bytes >= kShareMinBytes;
+    // Calls of up to kJobsPerCall consecutive jobs of the same instance (the
+    // multi-buffer cipher's lanes); fewer per call when a few large packets
+    // make the round, so that every thread gets some (the HMAC of each
+    // packet is serial, and it costs more than the cipher).
+    size_t per_call = kJobsPerCall;
+    if (share) {
+        const size_t threads = WorkSharer::default_helpers() + 1;
+        per_call = std::clamp<size_t>((njobs + threads - 1) / threads, 1, kJobsPerCall);
+    }
+    const size_t calls = (njobs + per_call - 1) / per_call;
+    auto encrypt_call = [this, per_call](size_t c) {
+        const size_t first = c * per_call;
+        const size_t end = std::min(first + per_call, njobs);
         crypto::EncryptJob ej[kJobsPerCall];
         const uint64_t t0 = mono_ns();
         size_t k = first;
@@ -179,7 +188,7 @@ void TxContext::run_crypto_jobs() {
             jobs[i].ns = ns;
         }
     };
-    if (sharer && bytes >= kShareMinBytes)
+    if (share)
         sharer->run(calls, encrypt_call);
     else
         for (size_t c = 0; c < calls; ++c) encrypt_call(c);
