@@ -267,7 +267,9 @@ KNET_EXPORT int knet_link_set_ping_timers(knet_handle_t knet_h, knet_node_id_t h
     if (!k) return -1;
     if (link_id >= KNET_MAX_LINK) return fail(EINVAL);
     if (!interval) return fail(EINVAL);
-    if (!timeout) return fail(ENOSYS);  // reserved for an automatic timeout (man page)
+    // Deliberate, as the man page specifies: 0 is reserved for a future
+    // automatic timeout and answers ENOSYS until that exists (as libknet 1.x).
+    if (!timeout) return fail(ENOSYS);
     if (!precision) return fail(EINVAL);
     WriteLock lock(k->core.lock);
     auto link = configured_link(k->core, host_id, link_id);

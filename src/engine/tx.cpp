@@ -164,7 +164,7 @@ void TxContext::run_crypto_jobs() {
     // packet is serial, and it costs more than the cipher).
     size_t per_call = kJobsPerCall;
     if (share) {
-        const size_t threads = WorkSharer::default_helpers() + 1;
+        const size_t threads = sharer->threads();
         per_call = std::clamp<size_t>((njobs + threads - 1) / threads, 1, kJobsPerCall);
     }
     const size_t calls = (njobs + per_call - 1) / per_call;

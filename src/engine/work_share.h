@@ -49,6 +49,9 @@ public:
                    [](void* f, size_t i) { (*static_cast<F*>(f))(i); });
     }
 
+    // Threads that run() spreads work over: the caller and its helpers.
+    size_t threads() const { return helpers_wanted_ + 1; }
+
     // Threads started so far (for tests).
     size_t helpers_started() const { return helpers_.size(); }
 
