@@ -64,13 +64,16 @@ KNET_AESNI void expand_key(const uint8_t* key, int nk, int rounds, uint8_t* out)
     OPENSSL_cleanse(w, sizeof(w));
 }
 
-// W chains advanced by `steps` blocks each.  W and R are compile-time so the
-// lane and round loops unroll and the W states stay in registers; every
-// round issues W independent aesenc, which hides the instruction latency.
+// W chains advanced by `steps` blocks each.  W and R are compile-time and the
+// lane and round loops are unrolled explicitly (-O2 would not), so the W
+// states stay in registers and every round issues W independent aesenc,
+// which hides the instruction latency.  Rolled, each state went through the
+// stack between rounds: 2.3 GB/s for 8 lanes instead of 7+.
 template <int W, int R>
 KNET_AESNI void cbc_steps(const __m128i* rk, __m128i* chain, uint8_t* const* data, size_t steps) {
     __m128i c[W];
     uint8_t* p[W];
+#pragma GCC unroll 8
     for (int j = 0; j < W; ++j) {
         c[j] = chain[j];
         p[j] = data[j];
@@ -78,21 +81,26 @@ KNET_AESNI void cbc_steps(const __m128i* rk, __m128i* chain, uint8_t* const* dat
     for (size_t s = 0; s < steps; ++s) {
         const size_t off = s * 16;
         const __m128i k0 = _mm_load_si128(rk);
+#pragma GCC unroll 8
         for (int j = 0; j < W; ++j) {
             const __m128i in = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[j] + off));
             c[j] = _mm_xor_si128(_mm_xor_si128(c[j], in), k0);
         }
+#pragma GCC unroll 14
         for (int r = 1; r < R; ++r) {
             const __m128i kr = _mm_load_si128(rk + r);
+#pragma GCC unroll 8
             for (int j = 0; j < W; ++j)
                 c[j] = _mm_aesenc_si128(c[j], kr);
         }
         const __m128i kl = _mm_load_si128(rk + R);
+#pragma GCC unroll 8
         for (int j = 0; j < W; ++j) {
             c[j] = _mm_aesenclast_si128(c[j], kl);
             _mm_storeu_si128(reinterpret_cast<__m128i*>(p[j] + off), c[j]);
         }
     }
+#pragma GCC unroll 8
     for (int j = 0; j < W; ++j)
         chain[j] = c[j];
 }
