@@ -69,6 +69,17 @@ struct EncryptJob {
     bool ok = false;
 };
 
+// One packet of a decrypt_many() batch; the result (status, out_len) is
+// filled in by the call.
+struct DecryptJob {
+    const uint8_t* in = nullptr;
+    size_t in_len = 0;
+    uint8_t* out = nullptr;
+    size_t out_cap = 0;
+    size_t out_len = 0;
+    Status status;
+};
+
 // One configured crypto setting (model + cipher + hash + key).
 class Instance {
 public:
@@ -128,6 +139,15 @@ public:
     // bad padding; ENOBUFS out_cap too small; EIO library failure.
     virtual Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
                            size_t* out_len) const = 0;
+
+    // decrypt() for each job.  A backend may override it to authenticate
+    // several packets at once; the results are those of one decrypt() per job.
+    virtual void decrypt_many(DecryptJob* jobs, size_t n) const {
+        for (size_t i = 0; i < n; ++i) {
+            DecryptJob& j = jobs[i];
+            j.status = decrypt(j.in, j.in_len, j.out, j.out_cap, &j.out_len);
+        }
+    }
 };
 
 // The models this build supports, in the reference's order ("nss", "openssl"),

@@ -82,6 +82,8 @@ public:
     static constexpr size_t kMaxPackets = 512;
     // Below this many bytes to decrypt, waking helpers costs more than it saves.
     static constexpr size_t kShareMinBytes = 128 * 1024;
+    // Packets handed to one Instance::decrypt_many() call.
+    static constexpr size_t kDecryptPerCall = 8;
     // Deliveries to message sockets are queued (at most one per received
     // packet) and written with sendmmsg once per recvmmsg round; payloads
     // that do not live in the receive batch (decompressed, reassembled) are
@@ -154,38 +156,66 @@ private:
         return clear_.get() + p.slot * batch_.buffer_size() + p.off;
     }
 
-    // Tries the key slot in use first, then the other one (key rotation).
+    // Decrypts pkts_[first, end) (at most kDecryptPerCall): the key slot in
+    // use first, in one call so the backend can authenticate several packets
+    // at once, then the other slot for what it refused (key rotation).
     // Any thread; Handle::lock held shared by the rx thread.
-    void decrypt_one(RxPacket& p) {
+    void decrypt_some(size_t first, size_t end) {
         const uint64_t t0 = mono_ns();
-        const int first = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
-        p.state = RxPacket::kFailed;
-        for (int k = 0; k < 2; ++k) {
-            const crypto::Instance* c = s_.crypto[k == 0 ? first : 3 - first].get();
-            if (!c) continue;
-            size_t out_len = 0;
-            if (c->decrypt(wire_of(p).data(), p.len, clear_of(p), p.len, &out_len)) {
-                p.clear_len = static_cast<uint32_t>(out_len);
-                p.state = RxPacket::kDecrypted;
-                break;
+        const size_t n = end - first;
+        crypto::DecryptJob jobs[kDecryptPerCall];
+        for (size_t i = 0; i < n; ++i) {
+            RxPacket& p = pkts_[first + i];
+            jobs[i].in = wire_of(p).data();
+            jobs[i].in_len = p.len;
+            jobs[i].out = clear_of(p);
+            jobs[i].out_cap = p.len;
+            jobs[i].status = Error{EBADMSG};
+        }
+        const int in_use = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
+        if (const crypto::Instance* c = s_.crypto[in_use].get()) c->decrypt_many(jobs, n);
+        if (const crypto::Instance* other = s_.crypto[3 - in_use].get()) {
+            for (size_t i = 0; i < n; ++i) {
+                crypto::DecryptJob& j = jobs[i];
+                if (!j.status) j.status = other->decrypt(j.in, j.in_len, j.out, j.out_cap, &j.out_len);
             }
         }
-        p.crypt_ns = mono_ns() - t0;
+        const uint64_t ns = (mono_ns() - t0) / n;
+        for (size_t i = 0; i < n; ++i) {
+            RxPacket& p = pkts_[first + i];
+            p.state = jobs[i].status ? RxPacket::kDecrypted : RxPacket::kFailed;
+            p.clear_len = static_cast<uint32_t>(jobs[i].out_len);
+            p.crypt_ns = ns;
+        }
+    }
+
+    // Decrypts the first np entries of pkts_, in calls of a few packets,
+    // shared with the helper threads when the round is large enough (at
+    // least two packets per call: the backend authenticates pairs).
+    void decrypt_all(size_t np) {
+        size_t bytes = 0;
+        for (size_t k = 0; k < np; ++k) bytes += pkts_[k].len;
+        const bool share = bytes >= kShareMinBytes;
+        size_t per_call = kDecryptPerCall;
+        if (share) {
+            const size_t threads = sharer_.threads();
+            per_call = std::clamp<size_t>((np + threads - 1) / threads, 2, kDecryptPerCall);
+        }
+        const size_t calls = (np + per_call - 1) / per_call;
+        auto call = [this, per_call, np](size_t c) {
+            decrypt_some(c * per_call, std::min(np, (c + 1) * per_call));
+        };
+        if (share)
+            sharer_.run(calls, call);
+        else
+            for (size_t c = 0; c < calls; ++c) call(c);
     }
 
     // Decrypts (if crypto is configured) then runs the pipeline for the
     // first np entries of pkts_.
     void process(int fd, size_t np) {
         if (np == 0) return;
-        if (s_.crypto[1] || s_.crypto[2]) {
-            size_t bytes = 0;
-            for (size_t k = 0; k < np; ++k) bytes += pkts_[k].len;
-            auto one = [this](size_t k) { decrypt_one(pkts_[k]); };
-            if (bytes >= kShareMinBytes)
-                sharer_.run(np, one);
-            else
-                for (size_t k = 0; k < np; ++k) one(k);
-        }
+        if (s_.crypto[1] || s_.crypto[2]) decrypt_all(np);
         for (size_t k = 0; k < np; ++k) {
             const RxPacket& p = pkts_[k];
             packet(fd, p, batch_.from(p.slot), batch_.truncated(p.slot));

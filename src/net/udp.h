@@ -30,12 +30,14 @@
 namespace knet::net {
 
 inline constexpr int kSockBufSize = 8 * 1024 * 1024;  // reference KNET_RING_RCVBUFF
-// Four times the reference's: knet has no flow control, so this buffer is
+// Eight times the reference's: knet has no flow control, so this buffer is
 // all that absorbs a burst while the rx thread (or the application it waits
-// for, see engine/rx.cpp) is not scheduled.  At 1.3 GB/s the reference's
-// size lasts about 12 ms; losses in the benchmarks went from 0.1-4 % to 0.
-// The kernel only uses it when the receiver is behind.
-inline constexpr int kUdpRcvBufSize = 32 * 1024 * 1024;
+// for, see engine/rx.cpp) is not scheduled.  A 64 KB datagram takes about
+// 128 KB of it, so the reference's size holds some 60 of them.  In the
+// benchmarks, 32 MB took losses from 0.1-4 % to 0 at 8 KB; 64 MB did the
+// same for 64 KB with aes256+sha256 (0-4 % at 32 MB).  The kernel only uses
+// it when the receiver is behind, and udp_mem still caps the whole host.
+inline constexpr int kUdpRcvBufSize = 64 * 1024 * 1024;
 inline constexpr size_t kUdpOverhead = 8;             // UDP header
 
 // Opens and binds a UDP socket to `src`.  EADDRINUSE, EADDRNOTAVAIL, ...

@@ -420,5 +420,66 @@ TEST(CryptoApi, EncryptManyEqualsOneByOne) {
     }
 }
 
+// decrypt_many() gives what decrypt() gives, packet by packet, in batches
+// that mix good packets with every kind of bad one: a flipped byte in the
+// body or the MAC (EBADMSG), a packet of nothing but a MAC (EMSGSIZE), no
+// room for the clear text (ENOBUFS), another key (EBADMSG).  Covers the
+// openssl HMAC-SHA256 batch path (pairs of streams) and the others.
+TEST(CryptoApi, DecryptManyEqualsOneByOne) {
+    const size_t sizes[] = {1, 15, 16, 17, 55, 56, 100, 1400, 8192, 64000};
+    for (const char* model : {"openssl", "nss"}) {
+        for (const char* cipher : {"none", "aes128", "aes256"}) {
+            for (const char* hash : {"sha1", "sha256"}) {
+                auto inst = create(make_cfg(model, cipher, hash), nullptr);
+                auto other_key = create(make_cfg(model, cipher, hash, 128, 1), nullptr);
+                ASSERT_TRUE(inst && other_key) << model << " " << cipher << "/" << hash;
+                const Instance& c = **inst;
+                for (size_t n : {1u, 2u, 5u, 8u, 11u}) {
+                    std::vector<std::vector<uint8_t>> clears(n), wires(n), outs(n);
+                    std::vector<DecryptJob> jobs(n);
+                    for (size_t i = 0; i < n; ++i) {
+                        clears[i].resize(sizes[(i * 3 + n) % std::size(sizes)]);
+                        for (size_t b = 0; b < clears[i].size(); ++b)
+                            clears[i][b] = static_cast<uint8_t>(b * 5 + i);
+                        const Instance& enc = (i % 6 == 5) ? **other_key : c;
+                        wires[i].resize(clears[i].size() + enc.overhead_max());
+                        size_t len = 0;
+                        ASSERT_TRUE(enc.encrypt(clears[i].data(), clears[i].size(), wires[i].data(),
+                                                wires[i].size(), &len));
+                        wires[i].resize(len);
+                        size_t cap = len;
+                        if (i % 6 == 1) wires[i][len / 2] ^= 0x01;     // body or MAC byte
+                        if (i % 6 == 2) wires[i][len - 1] ^= 0x80;     // last MAC byte
+                        if (i % 6 == 3) wires[i].resize(c.overhead().hash);  // only a MAC
+                        if (i % 6 == 4) cap = clears[i].size() > 1 ? clears[i].size() / 2 : 0;
+                        outs[i].assign(cap + 1, 0xEE);
+                        jobs[i] = DecryptJob{wires[i].data(), wires[i].size(), outs[i].data(), cap, 0, {}};
+                    }
+                    c.decrypt_many(jobs.data(), n);
+                    for (size_t i = 0; i < n; ++i) {
+                        SCOPED_TRACE(testing::Message() << model << " " << cipher << "/" << hash
+                                                        << " n=" << n << " job " << i);
+                        std::vector<uint8_t> one(outs[i].size(), 0xEE);
+                        size_t one_len = 0;
+                        const Status want =
+                            c.decrypt(wires[i].data(), wires[i].size(), one.data(), jobs[i].out_cap, &one_len);
+                        ASSERT_EQ(static_cast<bool>(want), static_cast<bool>(jobs[i].status));
+                        if (!want) {
+                            EXPECT_EQ(want.error(), jobs[i].status.error());
+                            EXPECT_NE(0, i % 6) << "a good packet failed";
+                            continue;
+                        }
+                        EXPECT_TRUE(i % 6 == 0 || (i % 6 == 4 && jobs[i].out_cap >= clears[i].size()))
+                            << "a bad packet passed";
+                        ASSERT_EQ(jobs[i].out_len, clears[i].size());
+                        EXPECT_EQ(0, memcmp(outs[i].data(), clears[i].data(), clears[i].size()));
+                        EXPECT_EQ(0xEE, outs[i][jobs[i].out_cap]) << "wrote past out_cap";
+                    }
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace knet::crypto::test
