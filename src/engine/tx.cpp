@@ -160,12 +160,13 @@ void TxContext::run_crypto_jobs() {
     const bool share = sharer && bytes >= kShareMinBytes;
     // Calls of up to kJobsPerCall consecutive jobs of the same instance (the
     // multi-buffer cipher's lanes); fewer per call when a few large packets
-    // make the round, so that every thread gets some (the HMAC of each
-    // packet is serial, and it costs more than the cipher).
+    // make the round, so that every thread gets some, but at least two: the
+    // backends interleave two packets' HMACs (one alone leaves the SHA unit
+    // half idle) and their cipher chains.
     size_t per_call = kJobsPerCall;
     if (share) {
         const size_t threads = sharer->threads();
-        per_call = std::clamp<size_t>((njobs + threads - 1) / threads, 1, kJobsPerCall);
+        per_call = std::clamp<size_t>((njobs + threads - 1) / threads, 2, kJobsPerCall);
     }
     const size_t calls = (njobs + per_call - 1) / per_call;
     auto encrypt_call = [this, per_call](size_t c) {
