@@ -4,36 +4,17 @@
 //   aes_cbc_multi_bench [seconds per case, default 0.5]
 #include <openssl/evp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "micro_measure.h"
 #include "crypto/aes_cbc_multi.h"
 
 using knet::crypto::AesEncryptKey;
 using knet::crypto::CbcLane;
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Runs fn(batch) repeatedly for about `secs`, returns MB/s (10^6 bytes).
-template <typename Fn>
-double measure(double secs, size_t bytes_per_call, Fn fn) {
-    fn();  // warm up
-    size_t calls = 0;
-    const auto t0 = Clock::now();
-    double el = 0;
-    do {
-        for (int i = 0; i < 8; ++i) fn();
-        calls += 8;
-        el = std::chrono::duration<double>(Clock::now() - t0).count();
-    } while (el < secs);
-    return static_cast<double>(calls) * static_cast<double>(bytes_per_call) / el / 1e6;
-}
-
-}  // namespace
+using knet::bench::measure;
 
 int main(int argc, char** argv) {
     const double secs = argc > 1 ? std::atof(argv[1]) : 0.5;

@@ -5,36 +5,17 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "micro_measure.h"
 #include "crypto/sha256_multi.h"
 
 using knet::crypto::HmacMsg;
 using knet::crypto::HmacSha256Key;
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Runs fn() repeatedly for about `secs`, returns MB/s (10^6 bytes).
-template <typename Fn>
-double measure(double secs, size_t bytes_per_call, Fn fn) {
-    fn();  // warm up
-    size_t calls = 0;
-    const auto t0 = Clock::now();
-    double el = 0;
-    do {
-        for (int i = 0; i < 8; ++i) fn();
-        calls += 8;
-        el = std::chrono::duration<double>(Clock::now() - t0).count();
-    } while (el < secs);
-    return static_cast<double>(calls) * static_cast<double>(bytes_per_call) / el / 1e6;
-}
-
-}  // namespace
+using knet::bench::measure;
 
 int main(int argc, char** argv) {
     const double secs = argc > 1 ? std::atof(argv[1]) : 0.5;
