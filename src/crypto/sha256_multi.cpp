@@ -12,6 +12,7 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define KNET_SHANI __attribute__((target("sha,sse4.1")))
 #endif
@@ -27,10 +28,11 @@ void HmacSha256Key::clear() {
 #if defined(__x86_64__)
 
 bool sha256_multi_supported() {
-    // __builtin_cpu_init: we may be called from another static constructor.
+    // CPUID directly: clang's __builtin_cpu_supports does not know "sha".
     static const bool ok = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1)) return false;
+        return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA) != 0;
     }();
     return ok;
 }
