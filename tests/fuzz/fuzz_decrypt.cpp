@@ -1,6 +1,7 @@
 // crypto decrypt of arbitrary bytes with a fixed key (openssl and nss,
 // aes256 + sha256): garbage is rejected without a crash; with "authentic"
 // inputs (the target signs them) decryption and unpadding are fuzzed too.
+// decrypt_many() on a pair of copies must give decrypt()'s result.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -45,5 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Accepted: salt + at least one byte of padding + MAC were removed.
     if (s.ok()) FUZZ_CHECK(out_len + crypto::kSaltSize + 1 + 32 <= in.size());
     else FUZZ_CHECK(s.error() == EMSGSIZE || s.error() == EBADMSG || s.error() == ENOBUFS);
+
+    // The batch path (a pair, as the rx pipeline hands it over) must agree.
+    static std::vector<uint8_t> outs[2] = {std::vector<uint8_t>(out.size()), std::vector<uint8_t>(out.size())};
+    crypto::DecryptJob jobs[2];
+    for (int i = 0; i < 2; ++i) jobs[i] = {in.data(), in.size(), outs[i].data(), outs[i].size(), 0, {}};
+    inst.decrypt_many(jobs, 2);
+    for (const crypto::DecryptJob& j : jobs) {
+        FUZZ_CHECK(j.status.ok() == s.ok());
+        if (s.ok()) FUZZ_CHECK(j.out_len == out_len);
+        else FUZZ_CHECK(j.status.error() == s.error());
+    }
     return 0;
 }
