@@ -12,7 +12,8 @@
 // output buffers, and the CBC chains of up to 8 packets run interleaved
 // (aes_cbc_multi.h).  HMAC-SHA256 on CPUs with the SHA extensions is ours
 // too, two packets at a time (sha256_multi.h), when sending and receiving
-// (decrypt_many).  The bytes are exactly those of encrypt().
+// (decrypt_many).  The bytes are exactly those of encrypt().  Neither is
+// used when OpenSSL runs in FIPS mode.
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -63,6 +64,10 @@ struct Slot {
 // Our cap on one packet, well inside int for the EVP calls.
 constexpr size_t kMaxInput = KNET_MAX_PACKET_SIZE + 4096;
 
+// OpenSSL fetches from its FIPS provider by default: every primitive must
+// then come from OpenSSL, so our own AES-CBC and HMAC-SHA256 stand aside.
+bool fips_mode() { return EVP_default_properties_is_fips_enabled(nullptr) == 1; }
+
 class OpensslInstance final : public Instance {
 public:
     OpensslInstance(log::Logger* log, const uint8_t* key, size_t key_len)
@@ -95,7 +100,7 @@ public:
             ov_.block = static_cast<size_t>(EVP_CIPHER_get_block_size(cipher_.get()));
             const int nid = EVP_CIPHER_get_nid(cipher_.get());
             if ((nid == NID_aes_128_cbc || nid == NID_aes_192_cbc || nid == NID_aes_256_cbc) &&
-                aes_cbc_multi_supported())
+                aes_cbc_multi_supported() && !fips_mode())
                 multi_ = aes_key_.init(key_.data(), static_cast<size_t>(key_len));
         }
         if (strcmp(hash_name, "none") != 0) {
@@ -105,7 +110,7 @@ public:
             if (size <= 0) return Error{EINVAL};
             ov_.hash = static_cast<size_t>(size);
             digest_name_ = EVP_MD_get0_name(md);
-            if (EVP_MD_get_type(md) == NID_sha256 && sha256_multi_supported())
+            if (EVP_MD_get_type(md) == NID_sha256 && sha256_multi_supported() && !fips_mode())
                 fast_mac_ = mac_key_.init(key_.data(), key_.size());
             mac_alg_.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
             if (!mac_alg_) {
