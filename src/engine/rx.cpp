@@ -196,11 +196,7 @@ private:
         size_t bytes = 0;
         for (size_t k = 0; k < np; ++k) bytes += pkts_[k].len;
         const bool share = bytes >= kShareMinBytes;
-        size_t per_call = kDecryptPerCall;
-        if (share) {
-            const size_t threads = sharer_.threads();
-            per_call = std::clamp<size_t>((np + threads - 1) / threads, 2, kDecryptPerCall);
-        }
+        const size_t per_call = share ? sharer_.per_call(np, 2, kDecryptPerCall) : kDecryptPerCall;
         const size_t calls = (np + per_call - 1) / per_call;
         auto call = [this, per_call, np](size_t c) {
             decrypt_some(c * per_call, std::min(np, (c + 1) * per_call));

@@ -52,6 +52,18 @@ struct TxContext {
     // interleave that many cipher chains).
     static constexpr size_t kJobsPerCall = 8;
 
+    // One datagram's compression: in the arena (transmit() alone), or in the
+    // datagram's slot of zbuf when a read batch was compressed ahead of
+    // transmit() by several threads (precompress()).
+    static constexpr size_t kZSlotSize = KNET_MAX_PACKET_SIZE + 1024;
+    struct Compressed {
+        bool ready = false;  // precompress() did this slot
+        bool ok = false;     // else compress() failed: send uncompressed
+        uint8_t* out = nullptr;
+        size_t len = 0;
+        uint64_t ns = 0;
+    };
+
     // share_work: encrypt with helper threads (the TX thread's context; not
     // the knet_send_sync one, which runs on application threads).
     TxContext(State& state, bool share_work)
@@ -68,7 +80,8 @@ struct TxContext {
           rd_iov(std::make_unique<iovec[]>(kSlots)),
           jobs(std::make_unique<CryptoJob[]>(kHeaders)),
           sharer(share_work ? std::make_unique<WorkSharer>(WorkSharer::default_helpers())
-                            : nullptr) {}
+                            : nullptr),
+          zres(std::make_unique<Compressed[]>(kSlots)) {}
 
     State& s;
     std::unique_ptr<uint8_t[]> in;
@@ -89,6 +102,8 @@ struct TxContext {
     size_t njobs = 0;
     size_t crypto_failures = 0;  // ever (knet_send_sync reports them)
     std::unique_ptr<WorkSharer> sharer;
+    std::unique_ptr<uint8_t[]> zbuf;     // kSlots * kZSlotSize, on first precompress()
+    std::unique_ptr<Compressed[]> zres;  // per input slot
     LinkStatsBatch lstats;
     HandleStatsBatch hstats;
 
@@ -144,9 +159,34 @@ struct TxContext {
             flush_all();
     }
 
-    Status transmit(const uint8_t* data, size_t len, int8_t channel, bool sync);
+    // pre: this datagram's precompress() result, if any.
+    Status transmit(const uint8_t* data, size_t len, int8_t channel, bool sync,
+                    const Compressed* pre = nullptr);
+
+    // Compresses the datagrams of input slots [first, first + n) that
+    // transmit() would compress, sharing them with the helper threads, and
+    // marks them in zres.  Does nothing (transmit() compresses alone) when
+    // the batch is too small to be worth waking helpers, or nobody could
+    // receive it.  Lengths 0 stand for datagrams that will not be sent.
+    void precompress(size_t first, const size_t* lens, size_t n);
 
 private:
+    Compressed compress_one(std::span<const uint8_t> data, uint8_t* out) const {
+        Compressed z;
+        const uint64_t t0 = mono_ns();
+        auto r = s.compressor->compress(data, {out, kZSlotSize});
+        z.ns = mono_ns() - t0;
+        z.ok = static_cast<bool>(r);
+        z.out = out;
+        z.len = r ? r.value() : 0;
+        return z;
+    }
+    core::Host* remote_reachable(knet_node_id_t id) const {
+        core::Host* host = s.h.find_host(id);
+        if (!host || (id == s.h.host_id && s.has_loopback)) return nullptr;
+        return host->rt.reachable.load(std::memory_order_acquire) ? host : nullptr;
+    }
+
     void deliver_local(const uint8_t* data, size_t len, int8_t channel);
     void dispatch(core::Host& host, HostState& hs, uint8_t nfrags);
 };
@@ -163,11 +203,7 @@ void TxContext::run_crypto_jobs() {
     // make the round, so that every thread gets some, but at least two: the
     // backends interleave two packets' HMACs (one alone leaves the SHA unit
     // half idle) and their cipher chains.
-    size_t per_call = kJobsPerCall;
-    if (share) {
-        const size_t threads = sharer->threads();
-        per_call = std::clamp<size_t>((njobs + threads - 1) / threads, 2, kJobsPerCall);
-    }
+    const size_t per_call = share ? sharer->per_call(njobs, 2, kJobsPerCall) : kJobsPerCall;
     const size_t calls = (njobs + per_call - 1) / per_call;
     auto encrypt_call = [this, per_call](size_t c) {
         const size_t first = c * per_call;
@@ -205,6 +241,35 @@ void TxContext::run_crypto_jobs() {
     }
     hstats.dirty = true;
     njobs = 0;
+}
+
+void TxContext::precompress(size_t first, const size_t* lens, size_t n) {
+    for (size_t k = 0; k < n; ++k) zres[first + k].ready = false;
+    if (!sharer || !s.compressor || n < 2) return;
+    size_t bytes = 0, wanted = 0;
+    for (size_t k = 0; k < n; ++k) {
+        if (s.compressor->wants(lens[k])) {
+            bytes += lens[k];
+            ++wanted;
+        }
+    }
+    if (wanted < 2 || bytes < kShareMinBytes) return;
+    bool anyone = false;
+    for (knet_node_id_t id : s.h.host_ids()) anyone = anyone || remote_reachable(id);
+    if (!anyone) return;
+    if (!zbuf) zbuf = std::make_unique_for_overwrite<uint8_t[]>(kSlots * kZSlotSize);
+    // Calls of a few consecutive datagrams: an even share for every thread.
+    const size_t per_call = sharer->per_call(n, 1, 4);
+    const size_t calls = (n + per_call - 1) / per_call;
+    sharer->run(calls, [this, first, lens, n, per_call](size_t c) {
+        for (size_t k = c * per_call; k < std::min(n, (c + 1) * per_call); ++k) {
+            if (!s.compressor->wants(lens[k])) continue;
+            const size_t slot = first + k;
+            zres[slot] = compress_one({in.get() + slot * kSlotSize, lens[k]},
+                                      zbuf.get() + slot * kZSlotSize);
+            zres[slot].ready = true;
+        }
+    });
 }
 
 void TxContext::deliver_local(const uint8_t* data, size_t len, int8_t channel) {
@@ -267,7 +332,8 @@ void TxContext::dispatch(core::Host& host, HostState& hs, uint8_t nfrags) {
     }
 }
 
-Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool sync) {
+Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool sync,
+                           const Compressed* pre) {
     core::Handle& h = s.h;
     if (!h.forwarding.load(std::memory_order_acquire)) return Error{ECANCELED};
 
@@ -291,11 +357,6 @@ Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool
     if (sync && (bcast || entries > 1)) return Error{E2BIG};
 
     // ---- destinations ----
-    auto remote_reachable = [&](knet_node_id_t id) -> core::Host* {
-        core::Host* host = h.find_host(id);
-        if (!host || (id == h.host_id && s.has_loopback)) return nullptr;
-        return host->rt.reachable.load(std::memory_order_acquire) ? host : nullptr;
-    };
     size_t ndst = 0;
     if (!bcast) {
         for (size_t i = 0; i < entries; ++i)
@@ -314,17 +375,16 @@ Status TxContext::transmit(const uint8_t* data, size_t len, int8_t channel, bool
     uint8_t compress_id = 0;
     if (s.compressor && s.compressor->enabled()) {
         if (s.compressor->wants(len)) {
-            const uint64_t t0 = mono_ns();
-            uint8_t* out = arena.get() + arena_used;
-            auto r = s.compressor->compress(payload, {out, KNET_MAX_PACKET_SIZE + 1024});
-            hstats.tx_compress.add(mono_ns() - t0);
+            const bool ahead = pre && pre->ready;
+            const Compressed z = ahead ? *pre : compress_one(payload, arena.get() + arena_used);
+            hstats.tx_compress.add(z.ns);
             hstats.dirty = true;
-            if (r) {
+            if (z.ok) {
                 hstats.tx_compressed_original_bytes += len;
-                hstats.tx_compressed_size_bytes += r.value();
-                if (r.value() < len) {
-                    payload = {out, r.value()};
-                    arena_used += r.value();
+                hstats.tx_compressed_size_bytes += z.len;
+                if (z.len < len) {
+                    payload = {z.out, z.len};
+                    if (!ahead) arena_used += z.len;
                     compress_id = s.compressor->model_id();
                 }
             }
@@ -515,13 +575,19 @@ bool State::tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int
             return false;
         }
         ctx.slots_used = base + static_cast<size_t>(n);
+        size_t lens[TxContext::kSlots];
+        for (int k = 0; k < n; ++k) {
+            const mmsghdr& m = ctx.rd_msgs[k];
+            lens[k] = (m.msg_hdr.msg_flags & MSG_TRUNC) ? 0 : m.msg_len;
+        }
+        ctx.precompress(base, lens, static_cast<size_t>(n));
         for (int k = 0; k < n; ++k) {
             const mmsghdr& m = ctx.rd_msgs[k];
             if (m.msg_hdr.msg_flags & MSG_TRUNC) continue;
             if (ctx.output_low()) ctx.flush_output();
             const size_t len = m.msg_len;
             Status st = ctx.transmit(static_cast<const uint8_t*>(ctx.rd_iov[k].iov_base), len,
-                                     static_cast<int8_t>(channel), false);
+                                     static_cast<int8_t>(channel), false, &ctx.zres[base + k]);
             if (!st)
                 KNET_LOG_T(log(), KNET_SUB_TX, "datagram of %zu bytes on channel %d not sent: %s",
                            len, channel, strerror(st.error()));

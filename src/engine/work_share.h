@@ -15,6 +15,7 @@
 // its instance); it is not reentrant.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +52,12 @@ public:
 
     // Threads that run() spreads work over: the caller and its helpers.
     size_t threads() const { return helpers_wanted_ + 1; }
+
+    // Items per call when n items are grouped into calls of consecutive
+    // items: an even share for every thread, but at least lo and at most hi.
+    size_t per_call(size_t n, size_t lo, size_t hi) const {
+        return std::clamp<size_t>((n + threads() - 1) / threads(), lo, hi);
+    }
 
     // Threads started so far (for tests).
     size_t helpers_started() const { return helpers_.size(); }
