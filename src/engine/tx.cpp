@@ -38,6 +38,9 @@ struct TxContext {
     // Below this many bytes to encrypt in one flush, waking helpers costs
     // more than it saves.
     static constexpr size_t kShareMinBytes = 128 * 1024;
+    // The same for compression, measured with lz4 on 2 CPUs: 32 x 8 KB
+    // (256 KB) per batch ran 3 % slower with helpers, 32 x 64000 B 7 % faster.
+    static constexpr size_t kCompressShareMinBytes = 1024 * 1024;
 
     // One fragment to encrypt at flush time (its header and payload stay
     // valid until then: see flush_output()).
@@ -253,22 +256,18 @@ void TxContext::precompress(size_t first, const size_t* lens, size_t n) {
             ++wanted;
         }
     }
-    if (wanted < 2 || bytes < kShareMinBytes) return;
+    if (wanted < 2 || bytes < kCompressShareMinBytes) return;
     bool anyone = false;
     for (knet_node_id_t id : s.h.host_ids()) anyone = anyone || remote_reachable(id);
     if (!anyone) return;
     if (!zbuf) zbuf = std::make_unique_for_overwrite<uint8_t[]>(kSlots * kZSlotSize);
-    // Calls of a few consecutive datagrams: an even share for every thread.
-    const size_t per_call = sharer->per_call(n, 1, 4);
-    const size_t calls = (n + per_call - 1) / per_call;
-    sharer->run(calls, [this, first, lens, n, per_call](size_t c) {
-        for (size_t k = c * per_call; k < std::min(n, (c + 1) * per_call); ++k) {
-            if (!s.compressor->wants(lens[k])) continue;
-            const size_t slot = first + k;
-            zres[slot] = compress_one({in.get() + slot * kSlotSize, lens[k]},
-                                      zbuf.get() + slot * kZSlotSize);
-            zres[slot].ready = true;
-        }
+    // One datagram per call: a thread that finds no index left waits for
+    // the others' current datagram, no more.
+    sharer->run(n, [this, first, lens](size_t k) {
+        if (!s.compressor->wants(lens[k])) return;
+        const size_t slot = first + k;
+        zres[slot] = compress_one({in.get() + slot * kSlotSize, lens[k]}, zbuf.get() + slot * kZSlotSize);
+        zres[slot].ready = true;
     });
 }
 

@@ -319,7 +319,7 @@ int main(void) {
      * for the library to compress it on several threads.  Mixed on purpose:
      * compressible, below the threshold and incompressible messages. */
     {
-        enum { N = 32, SZ = 16000 };
+        enum { N = 32, SZ = 40000 };
         static unsigned char msgs[N][SZ], rb[KNET_MAX_PACKET_SIZE];
         size_t lens[N];
         int seen[N] = {0}, bad = 0, wrote = 0, got_n = 0;
