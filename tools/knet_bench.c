@@ -54,11 +54,17 @@ struct scenario {
 	char name[96];
 	enum mode mode;
 	int size;
-	int crypto;
+	int crypto;        /* 0 none, else aes256+sha256 of model crypto_model() */
 	char compress[16]; /* "" = none */
 	int hosts;         /* scale: number of leaf nodes */
 	int sep;           /* scale: one hub port per (leaf, link) instead of one per link */
 };
+
+enum { CRYPTO_NONE, CRYPTO_OPENSSL, CRYPTO_NSS };
+static const char *crypto_model(const struct scenario *s)
+{
+	return s->crypto == CRYPTO_NSS ? "nss" : "openssl";
+}
 
 struct bench_hdr {
 	uint32_t magic;
@@ -101,12 +107,12 @@ static void scenario_name(struct scenario *s)
 	} else {
 		snprintf(buf, sizeof(buf), "%s-%d", mode_name(s->mode), s->size);
 	}
-	snprintf(s->name, sizeof(s->name), "%s%s%s%s%s", buf, s->crypto ? "-crypto" : "",
+	snprintf(s->name, sizeof(s->name), "%s%s%s%s%s", buf, s->crypto == CRYPTO_NSS ? "-nss" : s->crypto ? "-crypto" : "",
 		 s->compress[0] ? "-" : "", s->compress, s->sep ? "-sep" : "");
 }
 
-/* "tput-<size>[-crypto][-<compress>]", "lat-<size>[-crypto]", "idle[-crypto]",
- * "scale-<hosts>[-crypto][-sep]" */
+/* "tput-<size>[-crypto|-nss][-<compress>]", "lat-<size>[-crypto|-nss]", "idle[-crypto|-nss]",
+ * "scale-<hosts>[-crypto|-nss][-sep]" */
 static int parse_scenario(const char *str, struct scenario *s)
 {
 	char tmp[64];
@@ -158,7 +164,9 @@ static int parse_scenario(const char *str, struct scenario *s)
 	}
 	while ((tok = strtok_r(NULL, "-", &save))) {
 		if (!strcmp(tok, "crypto")) {
-			s->crypto = 1;
+			s->crypto = CRYPTO_OPENSSL;
+		} else if (!strcmp(tok, "nss")) {
+			s->crypto = CRYPTO_NSS;
 		} else if (!strcmp(tok, "sep") && s->mode == MODE_SCALE) {
 			s->sep = 1;
 		} else if (s->mode == MODE_SCALE) {
@@ -326,8 +334,8 @@ static void node_setup(void)
 		for (unsigned i = 0; i < sizeof(key); i++) {
 			key[i] = (unsigned char)((opt_run_id >> ((i % 4) * 8)) ^ (i * 131u + 7u));
 		}
-		if (kt_crypto_enable(h, key, sizeof(key)) < 0) {
-			child_fail("crypto openssl/aes256/sha256: %s", strerror(errno));
+		if (kt_crypto_enable(h, crypto_model(&opt_scn), key, sizeof(key)) < 0) {
+			child_fail("crypto %s/aes256/sha256: %s", crypto_model(&opt_scn), strerror(errno));
 		}
 	}
 	if (opt_scn.compress[0]) {
@@ -824,8 +832,8 @@ static knet_handle_t scale_new_handle(int id, int logfd, int *dfd)
 	if (opt_scn.crypto) {
 		unsigned char key[256];
 		derive_key(key, sizeof(key));
-		if (kt_crypto_enable(kh, key, sizeof(key)) < 0) {
-			child_fail("crypto openssl/aes256/sha256 node %d: %s", id, strerror(errno));
+		if (kt_crypto_enable(kh, crypto_model(&opt_scn), key, sizeof(key)) < 0) {
+			child_fail("crypto %s/aes256/sha256 node %d: %s", crypto_model(&opt_scn), id, strerror(errno));
 		}
 	}
 	return kh;
@@ -1626,7 +1634,7 @@ static void print_json(const struct result *r, const char *lib)
 	printf("{\"tool\":\"knet_bench\",\"lib\":\"%s\",\"scenario\":\"%s\",\"mode\":\"%s\",\"size\":%d,"
 	       "\"crypto\":\"%s\",\"compress\":\"%s\",\"links\":%d,\"seconds\":%d,\"ok\":%s",
 	       elib, r->scn.name, mode_name(r->scn.mode), r->scn.size,
-	       r->scn.crypto ? "openssl/aes256/sha256" : "none", r->scn.compress[0] ? r->scn.compress : "none",
+	       r->scn.crypto == CRYPTO_NSS ? "nss/aes256/sha256" : r->scn.crypto ? "openssl/aes256/sha256" : "none", r->scn.compress[0] ? r->scn.compress : "none",
 	       opt_links, opt_seconds, r->ok ? "true" : "false");
 	if (!r->ok) {
 		printf(",\"error\":\"%s\"", eerr);
@@ -1702,8 +1710,9 @@ static void usage(const char *prog)
 {
 	printf("usage: %s [options]\n"
 	       "  --scenario NAME   run one scenario (repeatable); default: the whole list below\n"
-	       "                    tput-<size>[-crypto][-lz4|zlib|zstd..]  lat-<size>[-crypto]  idle[-crypto]\n"
-	       "                    scale-<hosts>[-crypto][-sep]  (star: 1 hub + hosts leaves, hosts <= 128)\n"
+	       "                    tput-<size>[-crypto|-nss][-lz4|zlib|zstd..]  lat-<size>[-crypto|-nss]  idle[-crypto|-nss]\n"
+	       "                    scale-<hosts>[-crypto|-nss][-sep]  (star: 1 hub + hosts leaves, hosts <= 128)\n"
+	       "                    (crypto: openssl aes256+sha256, nss: the same with model nss)\n"
 	       "  --list            print the default scenario list\n"
 	       "  --seconds T       measuring time per scenario (default 5)\n"
 	       "  --links N         links between the two nodes, 1..8 (default 2, passive policy)\n"

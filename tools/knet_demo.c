@@ -264,7 +264,7 @@ static int setup_node(struct node *n, int id, struct kt_log_reader *lr,
 	fcntl(n->datafd, F_SETFL, fcntl(n->datafd, F_GETFL) | O_NONBLOCK);
 
 	if (use_crypto) {
-		if (kt_crypto_enable(n->h, key, key_len) < 0) {
+		if (kt_crypto_enable(n->h, "openssl", key, key_len) < 0) {
 			fprintf(stderr, "node %d: crypto openssl/aes256/sha256 failed (%s): "
 				"FALLING BACK TO CLEAR TRAFFIC\n", id, strerror(errno));
 			return 1; /* caller switches every node to clear */

@@ -300,11 +300,11 @@ unsigned long kt_log_reader_count(struct kt_log_reader *lr, int level)
 
 /* ------------------------------------------------------------ crypto / compress */
 
-int kt_crypto_enable(knet_handle_t h, const unsigned char *key, unsigned int key_len)
+int kt_crypto_enable(knet_handle_t h, const char *model, const unsigned char *key, unsigned int key_len)
 {
 	struct knet_handle_crypto_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	snprintf(cfg.crypto_model, sizeof(cfg.crypto_model), "openssl");
+	snprintf(cfg.crypto_model, sizeof(cfg.crypto_model), "%s", model);
 	snprintf(cfg.crypto_cipher_type, sizeof(cfg.crypto_cipher_type), "aes256");
 	snprintf(cfg.crypto_hash_type, sizeof(cfg.crypto_hash_type), "sha256");
 	if (key_len > KNET_MAX_KEY_LEN) {

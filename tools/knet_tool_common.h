@@ -52,9 +52,10 @@ void kt_log_reader_stop(struct kt_log_reader *lr);
 void kt_log_reader_free(struct kt_log_reader *lr);
 unsigned long kt_log_reader_count(struct kt_log_reader *lr, int level);
 
-/* Configure openssl aes256/sha256 with key (key_len >= KNET_MIN_KEY_LEN) and
- * use it, refusing clear traffic.  Returns 0 or -1 (errno set). */
-int kt_crypto_enable(knet_handle_t h, const unsigned char *key, unsigned int key_len);
+/* Configure aes256/sha256 of crypto model `model` ("openssl", "nss") with key
+ * (key_len >= KNET_MIN_KEY_LEN) and use it, refusing clear traffic.
+ * Returns 0 or -1 (errno set). */
+int kt_crypto_enable(knet_handle_t h, const char *model, const unsigned char *key, unsigned int key_len);
 
 /* Configure compression model (e.g. "lz4") with threshold and level. */
 int kt_compress_enable(knet_handle_t h, const char *model, int level);

@@ -35,4 +35,7 @@ Result<std::unique_ptr<Instance>> nss_create(const knet_handle_crypto_cfg& cfg,
 // Gather an iovec into a total length; false if it overflows or is invalid.
 bool iov_total(const struct iovec* iov, int iovcnt, size_t* total);
 
+// Our cap on one packet's input, well inside int for the library calls.
+inline constexpr size_t kMaxInput = KNET_MAX_PACKET_SIZE + 4096;
+
 }  // namespace knet::crypto::detail

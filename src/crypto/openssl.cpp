@@ -7,13 +7,8 @@
 // (per packet only the IV is re-initialised) and an HMAC EVP_MAC_CTX keyed
 // once (per packet EVP_MAC_init with a null key restarts it).
 //
-// AES-CBC batches (encrypt_many) on CPUs with AES-NI: the salts of all the
-// packets are drawn at once, the clear text is laid out and padded in the
-// output buffers, and the CBC chains of up to 8 packets run interleaved
-// (aes_cbc_multi.h).  HMAC-SHA256 on CPUs with the SHA extensions is ours
-// too, two packets at a time (sha256_multi.h), when sending and receiving
-// (decrypt_many).  The bytes are exactly those of encrypt().  Neither is
-// used when OpenSSL runs in FIPS mode.
+// Batches of AES-CBC packets and HMAC-SHA256 run through our interleaved
+// code (batched.h), except when OpenSSL runs in FIPS mode.
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -27,9 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "crypto/aes_cbc_multi.h"
-#include "crypto/sha256_multi.h"
 #include "crypto/backend.h"
+#include "crypto/batched.h"
 #include "crypto/context_pool.h"
 
 namespace knet::crypto::detail {
@@ -61,14 +55,11 @@ struct Slot {
     }
 };
 
-// Our cap on one packet, well inside int for the EVP calls.
-constexpr size_t kMaxInput = KNET_MAX_PACKET_SIZE + 4096;
-
 // OpenSSL fetches from its FIPS provider by default: every primitive must
 // then come from OpenSSL, so our own AES-CBC and HMAC-SHA256 stand aside.
 bool fips_mode() { return EVP_default_properties_is_fips_enabled(nullptr) == 1; }
 
-class OpensslInstance final : public Instance {
+class OpensslInstance final : public BatchedInstance {
 public:
     OpensslInstance(log::Logger* log, const uint8_t* key, size_t key_len)
         : log_(log), key_(key, key + key_len), pool_([this] { return make_slot(); }) {}
@@ -101,7 +92,7 @@ public:
             const int nid = EVP_CIPHER_get_nid(cipher_.get());
             if ((nid == NID_aes_128_cbc || nid == NID_aes_192_cbc || nid == NID_aes_256_cbc) &&
                 aes_cbc_multi_supported() && !fips_mode())
-                multi_ = aes_key_.init(key_.data(), static_cast<size_t>(key_len));
+                enable_aes_cbc_lanes(key_.data(), static_cast<size_t>(key_len));
         }
         if (strcmp(hash_name, "none") != 0) {
             const EVP_MD* md = EVP_get_digestbyname(hash_name);
@@ -111,7 +102,7 @@ public:
             ov_.hash = static_cast<size_t>(size);
             digest_name_ = EVP_MD_get0_name(md);
             if (EVP_MD_get_type(md) == NID_sha256 && sha256_multi_supported() && !fips_mode())
-                fast_mac_ = mac_key_.init(key_.data(), key_.size());
+                enable_fast_hmac(key_.data(), key_.size());
             mac_alg_.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
             if (!mac_alg_) {
                 ERR_clear_error();
@@ -172,64 +163,6 @@ public:
         return {};
     }
 
-    void encrypt_many(EncryptJob* jobs, size_t n) const override {
-        if (!multi_ || !mac_alg_ || n < 2) return Instance::encrypt_many(jobs, n);
-        constexpr size_t kLanes = 8;
-        for (size_t first = 0; first < n; first += kLanes) {
-            const size_t count = std::min(kLanes, n - first);
-            uint8_t salts[kLanes * kSaltSize];
-            if (RAND_bytes(salts, static_cast<int>(count * kSaltSize)) != 1) {
-                log_ssl_error("unable to draw salts");
-                for (size_t i = 0; i < count; ++i) jobs[first + i].ok = false;
-                continue;
-            }
-            CbcLane lanes[kLanes];
-            EncryptJob* lane_job[kLanes];
-            size_t nl = 0;
-            for (size_t i = 0; i < count; ++i) {
-                EncryptJob& j = jobs[first + i];
-                size_t total = 0;
-                if (!j.out || !iov_total(j.iov, j.iovcnt, &total) || total > kMaxInput ||
-                    j.out_cap < total + overhead_max()) {
-                    // Not for the fast path: encrypt() reports it the usual way.
-                    j.ok = static_cast<bool>(encrypt(j.iov, j.iovcnt, j.out, j.out_cap, &j.out_len));
-                    continue;
-                }
-                std::memcpy(j.out, salts + i * kSaltSize, kSaltSize);
-                uint8_t* p = j.out + kSaltSize;
-                for (int v = 0; v < j.iovcnt; ++v) {
-                    if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
-                    p += j.iov[v].iov_len;
-                }
-                // PKCS#7: always 1..16 bytes of padding.
-                const size_t pad = kAesBlock - total % kAesBlock;
-                std::memset(p, static_cast<int>(pad), pad);
-                j.out_len = kSaltSize + total + pad;
-                lanes[nl] = CbcLane{j.out, j.out + kSaltSize, (total + pad) / kAesBlock};
-                lane_job[nl++] = &j;
-            }
-            if (nl == 0) continue;
-            aes_cbc_encrypt_multi(aes_key_, lanes, nl);
-            if (fast_mac_) {
-                HmacMsg macs[kLanes];
-                for (size_t k = 0; k < nl; ++k)
-                    macs[k] = {lane_job[k]->out, lane_job[k]->out_len, lane_job[k]->out + lane_job[k]->out_len};
-                hmac_sha256_multi(mac_key_, macs, nl);
-                for (size_t k = 0; k < nl; ++k) {
-                    lane_job[k]->ok = true;
-                    lane_job[k]->out_len += ov_.hash;
-                }
-                continue;
-            }
-            auto slot = pool_.acquire();
-            for (size_t k = 0; k < nl; ++k) {
-                EncryptJob& j = *lane_job[k];
-                j.ok = slot && hmac(*slot, j.out, j.out_len, j.out + j.out_len);
-                if (j.ok) j.out_len += ov_.hash;
-            }
-        }
-    }
-
     Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
                    size_t* out_len) const override {
         if ((!in && in_len) || !out || !out_len) return Error{EINVAL};
@@ -242,45 +175,34 @@ public:
             if (!hmac(*slot, in, body, mac)) return fail("unable to calculate hash");
             if (Status st = check_mac(mac, in + body); !st) return st;
         }
-        return open(slot.operator->(), in, body, out, out_cap, out_len);
+        return open_with(slot.operator->(), in, body, out, out_cap, out_len);
     }
 
-    // With our HMAC-SHA256: the MACs of up to 8 packets first, two at a
-    // time, then each packet as decrypt() goes on.
-    void decrypt_many(DecryptJob* jobs, size_t n) const override {
-        if (!fast_mac_ || n < 2) return Instance::decrypt_many(jobs, n);
-        constexpr size_t kBatch = 8;
-        for (size_t first = 0; first < n; first += kBatch) {
-            const size_t count = std::min(kBatch, n - first);
-            HmacMsg macs[kBatch];
-            uint8_t computed[kBatch][kSha256Digest];
-            DecryptJob* mac_job[kBatch];
-            size_t nm = 0;
-            for (size_t i = 0; i < count; ++i) {
-                DecryptJob& j = jobs[first + i];
-                size_t body = 0;
-                if (!j.in || !j.out || !mac_body(j.in_len, &body)) {
-                    // Not for the batch: decrypt() reports it the usual way.
-                    j.status = decrypt(j.in, j.in_len, j.out, j.out_cap, &j.out_len);
-                    continue;
-                }
-                macs[nm] = {j.in, body, computed[nm]};
-                mac_job[nm++] = &j;
-            }
-            if (nm == 0) continue;
-            hmac_sha256_multi(mac_key_, macs, nm);
-            auto slot = pool_.acquire();
-            for (size_t k = 0; k < nm; ++k) {
-                DecryptJob& j = *mac_job[k];
-                j.status = check_mac(computed[k], j.in + macs[k].len);
-                if (!j.status) continue;
-                if (cipher_ && !slot) {
-                    j.status = Error{EIO};
-                    continue;
-                }
-                j.status = open(slot.operator->(), j.in, macs[k].len, j.out, j.out_cap, &j.out_len);
-            }
-        }
+protected:
+    bool draw_salts(uint8_t* out, size_t n) const override {
+        if (RAND_bytes(out, static_cast<int>(n)) == 1) return true;
+        log_ssl_error("unable to draw salts");
+        return false;
+    }
+
+    bool sign(const uint8_t* data, size_t len, uint8_t* mac) const override {
+        auto slot = pool_.acquire();
+        return slot && hmac(*slot, data, len, mac);
+    }
+
+    Status check_mac(const uint8_t* computed, const uint8_t* received) const override {
+        if (CRYPTO_memcmp(computed, received, ov_.hash) == 0) return {};
+        KNET_LOG_D(log_, KNET_SUB_OPENSSLCRYPTO,
+                   "Digest does not match. Check crypto key and configuration.");
+        return Error{EBADMSG};
+    }
+
+    Status open(const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
+                size_t* out_len) const override {
+        if (!cipher_) return copy_clear(in, body, out, out_cap, out_len);
+        auto slot = pool_.acquire();
+        if (!slot) return Error{EIO};
+        return open_with(slot.operator->(), in, body, out, out_cap, out_len);
     }
 
 private:
@@ -306,32 +228,10 @@ private:
         return s;
     }
 
-    // The bytes a received packet's MAC covers: EMSGSIZE if nothing but a
-    // MAC, or more than a packet before it.
-    Status mac_body(size_t in_len, size_t* body) const {
-        if (in_len <= ov_.hash) return Error{EMSGSIZE};
-        *body = in_len - ov_.hash;
-        if (*body > KNET_MAX_PACKET_SIZE) return Error{EMSGSIZE};
-        return {};
-    }
-
-    Status check_mac(const uint8_t* computed, const uint8_t* received) const {
-        if (CRYPTO_memcmp(computed, received, ov_.hash) == 0) return {};
-        KNET_LOG_D(log_, KNET_SUB_OPENSSLCRYPTO,
-                   "Digest does not match. Check crypto key and configuration.");
-        return Error{EBADMSG};
-    }
-
-    // The authenticated body of a packet (salt and cipher text, or clear
-    // text without a cipher) into out.  slot: needed with a cipher only.
-    Status open(Slot* slot, const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
-                size_t* out_len) const {
-        if (!cipher_) {
-            if (body > out_cap) return Error{ENOBUFS};
-            if (body) memcpy(out, in, body);
-            *out_len = body;
-            return {};
-        }
+    // open() with the caller's slot (needed with a cipher only).
+    Status open_with(Slot* slot, const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
+                     size_t* out_len) const {
+        if (!cipher_) return copy_clear(in, body, out, out_cap, out_len);
         if (body <= kSaltSize) return Error{EMSGSIZE};
         const size_t data_len = body - kSaltSize;
         if (out_cap < data_len + ov_.block) return Error{ENOBUFS};
@@ -349,9 +249,8 @@ private:
     }
 
     bool hmac(Slot& slot, const uint8_t* data, size_t len, uint8_t* mac) const {
-        if (fast_mac_) {
-            const HmacMsg m{data, len, mac};
-            hmac_sha256_multi(mac_key_, &m, 1);
+        if (fast_hmac()) {
+            fast_hmac_one(data, len, mac);
             return true;
         }
         size_t out = 0;
@@ -381,13 +280,6 @@ private:
     OSSL_PARAM params_[2] = {OSSL_PARAM_construct_end(), OSSL_PARAM_construct_end()};
     Overhead ov_;
     ContextPool<Slot> pool_;
-    // AES-CBC with AES-NI: the key schedule for encrypt_many's interleaved chains.
-    static constexpr size_t kAesBlock = 16;
-    bool multi_ = false;
-    AesEncryptKey aes_key_;
-    // HMAC-SHA256 with the SHA extensions: the key's pad-block states.
-    bool fast_mac_ = false;
-    HmacSha256Key mac_key_;
 };
 
 bool openssl_ready() {

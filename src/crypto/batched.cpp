@@ -1,0 +1,116 @@
+#include "crypto/batched.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "crypto/backend.h"
+
+namespace knet::crypto::detail {
+
+namespace {
+constexpr size_t kAesBlock = 16;
+constexpr size_t kBatch = 8;  // AES lanes; MACs checked per decrypt_many round
+}  // namespace
+
+Status BatchedInstance::mac_body(size_t in_len, size_t* body) const {
+    const size_t hash = overhead().hash;
+    if (in_len <= hash) return Error{EMSGSIZE};
+    *body = in_len - hash;
+    if (*body > KNET_MAX_PACKET_SIZE) return Error{EMSGSIZE};
+    return {};
+}
+
+Status BatchedInstance::copy_clear(const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
+                                   size_t* out_len) {
+    if (body > out_cap) return Error{ENOBUFS};
+    if (body) std::memcpy(out, in, body);
+    *out_len = body;
+    return {};
+}
+
+void BatchedInstance::encrypt_many(EncryptJob* jobs, size_t n) const {
+    const size_t hash = overhead().hash;
+    if (!lanes_ || hash == 0 || n < 2) return Instance::encrypt_many(jobs, n);
+    for (size_t first = 0; first < n; first += kBatch) {
+        const size_t count = std::min(kBatch, n - first);
+        uint8_t salts[kBatch * kSaltSize];
+        if (!draw_salts(salts, count * kSaltSize)) {
+            for (size_t i = 0; i < count; ++i) jobs[first + i].ok = false;
+            continue;
+        }
+        CbcLane lanes[kBatch];
+        EncryptJob* lane_job[kBatch];
+        size_t nl = 0;
+        for (size_t i = 0; i < count; ++i) {
+            EncryptJob& j = jobs[first + i];
+            size_t total = 0;
+            if (!j.out || !iov_total(j.iov, j.iovcnt, &total) || total > kMaxInput ||
+                j.out_cap < total + overhead_max()) {
+                // Not for the lanes: encrypt() reports it the usual way.
+                j.ok = static_cast<bool>(encrypt(j.iov, j.iovcnt, j.out, j.out_cap, &j.out_len));
+                continue;
+            }
+            std::memcpy(j.out, salts + i * kSaltSize, kSaltSize);
+            uint8_t* p = j.out + kSaltSize;
+            for (int v = 0; v < j.iovcnt; ++v) {
+                if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
+                p += j.iov[v].iov_len;
+            }
+            // PKCS#7: always 1..16 bytes of padding.
+            const size_t pad = kAesBlock - total % kAesBlock;
+            std::memset(p, static_cast<int>(pad), pad);
+            j.out_len = kSaltSize + total + pad;
+            lanes[nl] = CbcLane{j.out, j.out + kSaltSize, (total + pad) / kAesBlock};
+            lane_job[nl++] = &j;
+        }
+        if (nl == 0) continue;
+        aes_cbc_encrypt_multi(aes_key_, lanes, nl);
+        if (fast_mac_) {
+            HmacMsg macs[kBatch];
+            for (size_t k = 0; k < nl; ++k)
+                macs[k] = {lane_job[k]->out, lane_job[k]->out_len, lane_job[k]->out + lane_job[k]->out_len};
+            hmac_sha256_multi(mac_key_, macs, nl);
+            for (size_t k = 0; k < nl; ++k) {
+                lane_job[k]->ok = true;
+                lane_job[k]->out_len += hash;
+            }
+            continue;
+        }
+        for (size_t k = 0; k < nl; ++k) {
+            EncryptJob& j = *lane_job[k];
+            j.ok = sign(j.out, j.out_len, j.out + j.out_len);
+            if (j.ok) j.out_len += hash;
+        }
+    }
+}
+
+void BatchedInstance::decrypt_many(DecryptJob* jobs, size_t n) const {
+    if (!fast_mac_ || n < 2) return Instance::decrypt_many(jobs, n);
+    for (size_t first = 0; first < n; first += kBatch) {
+        const size_t count = std::min(kBatch, n - first);
+        HmacMsg macs[kBatch];
+        uint8_t computed[kBatch][kSha256Digest];
+        DecryptJob* mac_job[kBatch];
+        size_t nm = 0;
+        for (size_t i = 0; i < count; ++i) {
+            DecryptJob& j = jobs[first + i];
+            size_t body = 0;
+            if (!j.in || !j.out || !mac_body(j.in_len, &body)) {
+                // Not for the batch: decrypt() reports it the usual way.
+                j.status = decrypt(j.in, j.in_len, j.out, j.out_cap, &j.out_len);
+                continue;
+            }
+            macs[nm] = {j.in, body, computed[nm]};
+            mac_job[nm++] = &j;
+        }
+        if (nm == 0) continue;
+        hmac_sha256_multi(mac_key_, macs, nm);
+        for (size_t k = 0; k < nm; ++k) {
+            DecryptJob& j = *mac_job[k];
+            j.status = check_mac(computed[k], j.in + macs[k].len);
+            if (j.status) j.status = open(j.in, macs[k].len, j.out, j.out_cap, &j.out_len);
+        }
+    }
+}
+
+}  // namespace knet::crypto::detail
