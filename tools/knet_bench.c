@@ -186,6 +186,7 @@ static int parse_scenario(const char *str, struct scenario *s)
 static const char *default_scenarios[] = {
 	"tput-64", "tput-1024", "tput-8192", "tput-64000",
 	"tput-1024-crypto", "tput-64000-crypto",
+	"tput-1024-nss", "tput-64000-nss",
 	"tput-8192-lz4", "tput-64000-crypto-lz4",
 	"lat-64", "lat-64-crypto",
 	"idle",
