@@ -37,6 +37,18 @@ TEST(WorkSharer, NoHelpersRunsOnCallerInOrder) {
     EXPECT_EQ(ws.helpers_started(), 0u);
 }
 
+// per_call(): an even share per thread, within [lo, hi].
+TEST(WorkSharer, PerCallSplitsEvenlyWithinBounds) {
+    WorkSharer two(1), alone(0);  // 2 threads, 1 thread
+    EXPECT_EQ(two.per_call(32, 2, 8), 8u);  // 16 each, capped
+    EXPECT_EQ(two.per_call(10, 2, 8), 5u);
+    EXPECT_EQ(two.per_call(3, 2, 8), 2u);   // ceil(3 / 2)
+    EXPECT_EQ(two.per_call(1, 2, 8), 2u);   // at least lo
+    EXPECT_EQ(two.per_call(5, 1, 1), 1u);
+    EXPECT_EQ(alone.per_call(6, 1, 8), 6u);
+    EXPECT_EQ(alone.per_call(0, 1, 8), 1u);
+}
+
 TEST(WorkSharer, SlowIndicesAreSharedWithAHelper) {
     WorkSharer ws(1);
     std::mutex m;
