@@ -6,6 +6,9 @@
 // at its exact encrypted size when it is queued, and all the fragments of a
 // flush are encrypted together just before the sendmmsg, shared with helper
 // threads when there is enough of them (engine/work_share.h).
+// Compression comes first for the same reason: a large read batch is
+// compressed by the helpers too (precompress()) before the per-datagram
+// steps, which then take the results.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
