@@ -107,8 +107,9 @@ static void scenario_name(struct scenario *s)
 	} else {
 		snprintf(buf, sizeof(buf), "%s-%d", mode_name(s->mode), s->size);
 	}
-	snprintf(s->name, sizeof(s->name), "%s%s%s%s%s", buf, s->crypto == CRYPTO_NSS ? "-nss" : s->crypto ? "-crypto" : "",
-		 s->compress[0] ? "-" : "", s->compress, s->sep ? "-sep" : "");
+	const char *crypto = s->crypto == CRYPTO_NSS ? "-nss" : s->crypto ? "-crypto" : "";
+	snprintf(s->name, sizeof(s->name), "%s%s%s%s%s", buf, crypto, s->compress[0] ? "-" : "", s->compress,
+		 s->sep ? "-sep" : "");
 }
 
 /* "tput-<size>[-crypto|-nss][-<compress>]", "lat-<size>[-crypto|-nss]", "idle[-crypto|-nss]",
