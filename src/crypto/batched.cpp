@@ -10,6 +10,7 @@ namespace knet::crypto::detail {
 namespace {
 constexpr size_t kAesBlock = 16;
 constexpr size_t kBatch = 8;  // AES lanes; MACs checked per decrypt_many round
+constexpr size_t kMaxMac = 64;  // the longest digest either model offers (sha512)
 }  // namespace
 
 Status BatchedInstance::mac_body(size_t in_len, size_t* body) const {
@@ -82,6 +83,19 @@ void BatchedInstance::encrypt_many(EncryptJob* jobs, size_t n) const {
             if (j.ok) j.out_len += hash;
         }
     }
+}
+
+Status BatchedInstance::decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
+                                size_t* out_len) const {
+    if ((!in && in_len) || !out || !out_len) return Error{EINVAL};
+    size_t body = in_len;
+    if (overhead().hash) {
+        if (Status st = mac_body(in_len, &body); !st) return st;
+        uint8_t mac[kMaxMac];
+        if (!sign(in, body, mac)) return Error{EIO};
+        if (Status st = check_mac(mac, in + body); !st) return st;
+    }
+    return open(in, body, out, out_cap, out_len);
 }
 
 void BatchedInstance::decrypt_many(DecryptJob* jobs, size_t n) const {

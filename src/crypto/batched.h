@@ -5,8 +5,9 @@
 // their AES-CBC chains run interleaved (aes_cbc_multi.h), then they are
 // signed, HMAC-SHA256 two at a time (sha256_multi.h) or with the library.
 // decrypt_many(): the MACs of up to 8 packets first, two at a time, then
-// each packet is opened by the model as decrypt() would.  The bytes and
-// results are exactly those of one encrypt() / decrypt() per packet.
+// each packet is opened by the model.  decrypt() is the same steps for one
+// packet, so both give the same results; encrypt_many()'s bytes are those
+// of one encrypt() per packet.
 //
 // A model turns each part on in its init(), only for the algorithms those
 // files implement, on CPUs that have the instructions, and never when its
@@ -22,6 +23,9 @@ namespace knet::crypto::detail {
 class BatchedInstance : public Instance {
 public:
     void encrypt_many(EncryptJob* jobs, size_t n) const override;
+    // MAC check (sign() + check_mac()), then open().
+    Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
+                   size_t* out_len) const override;
     void decrypt_many(DecryptJob* jobs, size_t n) const override;
 
 protected:
@@ -53,7 +57,8 @@ protected:
     // --- what the batch paths need from the model ---
     // n random bytes (the salts); false, and logged, on failure.
     virtual bool draw_salts(uint8_t* out, size_t n) const = 0;
-    // The MAC of data (the model's HMAC, ours if fast_hmac()).
+    // The MAC of data (the model's HMAC, ours if fast_hmac()); false, and
+    // logged, if the library fails.
     virtual bool sign(const uint8_t* data, size_t len, uint8_t* mac) const = 0;
     // Constant-time compare of overhead().hash bytes: EBADMSG if they differ.
     virtual Status check_mac(const uint8_t* computed, const uint8_t* received) const = 0;

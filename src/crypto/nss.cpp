@@ -242,21 +242,6 @@ public:
         return {};
     }
 
-    Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
-                   size_t* out_len) const override {
-        if ((!in && in_len) || !out || !out_len) return Error{EINVAL};
-        size_t body = in_len;
-        auto slot = pool_.acquire();
-        if (!slot) return Error{EIO};
-        if (hash_) {
-            if (Status st = mac_body(in_len, &body); !st) return st;
-            uint8_t mac[64];
-            if (!hmac(*slot, in, body, mac)) return fail("HMAC");
-            if (Status st = check_mac(mac, in + body); !st) return st;
-        }
-        return open(in, body, out, out_cap, out_len);
-    }
-
 protected:
     bool draw_salts(uint8_t* out, size_t n) const override {
         if (PK11_GenerateRandom(out, static_cast<int>(n)) == SECSuccess) return true;
@@ -266,7 +251,10 @@ protected:
 
     bool sign(const uint8_t* data, size_t len, uint8_t* mac) const override {
         auto slot = pool_.acquire();
-        return slot && hmac(*slot, data, len, mac);
+        if (!slot) return false;
+        if (hmac(*slot, data, len, mac)) return true;
+        KNET_LOG_E(log_, KNET_SUB_NSSCRYPTO, "HMAC failed: %s", nss_error());
+        return false;
     }
 
     Status check_mac(const uint8_t* computed, const uint8_t* received) const override {

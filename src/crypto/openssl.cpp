@@ -163,21 +163,6 @@ public:
         return {};
     }
 
-    Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
-                   size_t* out_len) const override {
-        if ((!in && in_len) || !out || !out_len) return Error{EINVAL};
-        size_t body = in_len;
-        auto slot = pool_.acquire();
-        if (!slot) return Error{EIO};
-        if (mac_alg_) {
-            if (Status st = mac_body(in_len, &body); !st) return st;
-            uint8_t mac[EVP_MAX_MD_SIZE];
-            if (!hmac(*slot, in, body, mac)) return fail("unable to calculate hash");
-            if (Status st = check_mac(mac, in + body); !st) return st;
-        }
-        return open_with(slot.operator->(), in, body, out, out_cap, out_len);
-    }
-
 protected:
     bool draw_salts(uint8_t* out, size_t n) const override {
         if (RAND_bytes(out, static_cast<int>(n)) == 1) return true;
@@ -187,7 +172,10 @@ protected:
 
     bool sign(const uint8_t* data, size_t len, uint8_t* mac) const override {
         auto slot = pool_.acquire();
-        return slot && hmac(*slot, data, len, mac);
+        if (!slot) return false;
+        if (hmac(*slot, data, len, mac)) return true;
+        log_ssl_error("unable to calculate hash");
+        return false;
     }
 
     Status check_mac(const uint8_t* computed, const uint8_t* received) const override {
@@ -200,9 +188,22 @@ protected:
     Status open(const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
                 size_t* out_len) const override {
         if (!cipher_) return copy_clear(in, body, out, out_cap, out_len);
+        if (body <= kSaltSize) return Error{EMSGSIZE};
+        const size_t data_len = body - kSaltSize;
+        if (out_cap < data_len + ov_.block) return Error{ENOBUFS};
         auto slot = pool_.acquire();
         if (!slot) return Error{EIO};
-        return open_with(slot.operator->(), in, body, out, out_cap, out_len);
+        int n1 = 0, n2 = 0;
+        if (EVP_DecryptInit_ex(slot->dec, nullptr, nullptr, nullptr, in) != 1)
+            return fail("unable to start decryption");
+        if (EVP_DecryptUpdate(slot->dec, out, &n1, in + kSaltSize, static_cast<int>(data_len)) != 1 ||
+            EVP_DecryptFinal_ex(slot->dec, out + n1, &n2) != 1) {
+            ERR_clear_error();
+            KNET_LOG_D(log_, KNET_SUB_OPENSSLCRYPTO, "Unable to decrypt packet");
+            return Error{EBADMSG};
+        }
+        *out_len = static_cast<size_t>(n1) + static_cast<size_t>(n2);
+        return {};
     }
 
 private:
@@ -226,26 +227,6 @@ private:
             }
         }
         return s;
-    }
-
-    // open() with the caller's slot (needed with a cipher only).
-    Status open_with(Slot* slot, const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
-                     size_t* out_len) const {
-        if (!cipher_) return copy_clear(in, body, out, out_cap, out_len);
-        if (body <= kSaltSize) return Error{EMSGSIZE};
-        const size_t data_len = body - kSaltSize;
-        if (out_cap < data_len + ov_.block) return Error{ENOBUFS};
-        int n1 = 0, n2 = 0;
-        if (EVP_DecryptInit_ex(slot->dec, nullptr, nullptr, nullptr, in) != 1)
-            return fail("unable to start decryption");
-        if (EVP_DecryptUpdate(slot->dec, out, &n1, in + kSaltSize, static_cast<int>(data_len)) != 1 ||
-            EVP_DecryptFinal_ex(slot->dec, out + n1, &n2) != 1) {
-            ERR_clear_error();
-            KNET_LOG_D(log_, KNET_SUB_OPENSSLCRYPTO, "Unable to decrypt packet");
-            return Error{EBADMSG};
-        }
-        *out_len = static_cast<size_t>(n1) + static_cast<size_t>(n2);
-        return {};
     }
 
     bool hmac(Slot& slot, const uint8_t* data, size_t len, uint8_t* mac) const {

@@ -260,9 +260,9 @@ void TxContext::precompress(size_t first, const size_t* lens, size_t n) {
         }
     }
     if (wanted < 2 || bytes < kCompressShareMinBytes) return;
-    bool anyone = false;
-    for (knet_node_id_t id : s.h.host_ids()) anyone = anyone || remote_reachable(id);
-    if (!anyone) return;
+    const auto& ids = s.h.host_ids();
+    if (std::none_of(ids.begin(), ids.end(), [this](knet_node_id_t id) { return remote_reachable(id); }))
+        return;
     if (!zbuf) zbuf = std::make_unique_for_overwrite<uint8_t[]>(kSlots * kZSlotSize);
     // One datagram per call: a thread that finds no index left waits for
     // the others' current datagram, no more.
