@@ -38,6 +38,14 @@ Reassembler::Reassembler(uint64_t max_age_ns) : max_age_ns_(max_age_ns) {
 
 void Reassembler::clear() noexcept {
     for (auto& s : slots_) s.in_use = false;
+    have_newest_ = false;
+}
+
+void Reassembler::note_newest(SeqNum seq) noexcept {
+    if (!have_newest_ || seq_newer(seq, newest_) || seq_behind(seq, newest_) >= kDedupWindow) {
+        newest_ = seq;
+        have_newest_ = true;
+    }
 }
 
 size_t Reassembler::in_use() const noexcept {
@@ -49,7 +57,7 @@ size_t Reassembler::in_use() const noexcept {
 void Reassembler::reclaim(SeqNum newest, uint64_t now_ns) noexcept {
     for (auto& s : slots_) {
         if (!s.in_use) continue;
-        if (newest != 0 && seq_behind(s.seq, newest) > kKeepBehind) {
+        if (seq_behind(s.seq, newest) > kKeepBehind) {
             s.in_use = false;
         } else if (max_age_ns_ != 0 && now_ns > s.last_update &&
                    now_ns - s.last_update > max_age_ns_) {
@@ -91,7 +99,8 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
         clear();
         epoch_ = seen.epoch();
     }
-    reclaim(seen.reference(), now_ns);
+    note_newest(h.seq);
+    reclaim(newest_, now_ns);
 
     Slot* slot = find(h.seq);
     if (slot == nullptr) {

@@ -10,9 +10,15 @@
 //   track has not seen it (otherwise it was completed or reclaimed already and
 //   its fragments are dropped as Stale); it takes a free slot, or the slot
 //   updated least recently.
-// * Slots whose sequence number is more than kDefragBuffers + 1 behind the
-//   host's newest sequence number (Dedup::reference()) are reclaimed; all
-//   slots are dropped when the Dedup state is wiped (peer restart).
+// * Slots whose sequence number is more than kDefragBuffers behind the newest
+//   sequence number of a fragment pushed here are reclaimed; all slots are
+//   dropped when the Dedup state is wiped (peer restart).  1.25/1.26 measured
+//   from the host's newest sequence number (Dedup::reference()), which an
+//   untimed ping moves ahead of whatever still waits in the receive queue:
+//   with more than 32 fragmented datagrams queued, every one of them lost all
+//   but its first fragment.  1.35 measures from the packet being handled.
+//   Ours keeps the reassemblies that 1.35 keeps, and also those of datagrams
+//   newer than the packet being handled (reordering across links).
 // * Optionally (max_age_ns != 0) slots not updated for max_age_ns are
 //   reclaimed; the reference has no such timeout.
 // * Validation the reference lacked (1.35 added some): frag_num 0 is invalid;
@@ -113,8 +119,14 @@ private:
     Slot* find(SeqNum seq) noexcept;
     Slot& take_slot() noexcept;
 
+    // Moves newest_ on to `seq` if it is newer, or if it lies so far behind
+    // that the sender must have restarted its numbering.
+    void note_newest(SeqNum seq) noexcept;
+
     std::array<Slot, kDefragBuffers> slots_;
     uint64_t max_age_ns_;
+    SeqNum newest_ = 0;
+    bool have_newest_ = false;
     uint32_t epoch_ = 0;
 };
 

@@ -198,6 +198,66 @@ TEST(Defrag, OldSlotsReclaimedBySequence) {
     EXPECT_EQ(r.push(frag(100, 2, 2), p, 0, d).reason, DefragDrop::Stale);
 }
 
+// An untimed ping carries the sender's newest sequence number.  When it comes
+// in on an idle link while hundreds of fragmented datagrams still wait in the
+// data link's receive queue, it moves the Dedup window far ahead of them; the
+// queued datagrams must still be reassembled (libknet 1.26 lost all but their
+// first fragment).
+TEST(Defrag, BacklogBehindAnUntimedPingIsReassembled) {
+    auto data = pattern(3000);
+    Dedup d;
+    Reassembler r;
+    size_t complete = 0;
+    for (SeqNum seq = 1; seq <= 600; ++seq) {
+        if (seq == 100) {
+            d.note_data();
+            EXPECT_FALSE(d.on_ping(700, false));  // 600 datagrams ahead of us
+        }
+        auto g = Fragmenter::make(frag(seq, 0, 0), data, 1000).value();
+        ASSERT_EQ(g.count(), 3);
+        DefragResult res;
+        for (uint8_t k = 0; k < g.count(); ++k) res = rx(d, r, g[k]);
+        ASSERT_EQ(res.status, DefragStatus::Complete) << "seq " << seq;
+        ASSERT_TRUE(std::equal(res.datagram.begin(), res.datagram.end(), data.begin(), data.end()));
+        d.mark(seq);
+        ++complete;
+    }
+    EXPECT_EQ(complete, 600u);
+    EXPECT_EQ(r.in_use(), 0u);
+}
+
+// Fragments of consecutive datagrams interleaved (two links, active policy):
+// a fragment of an older datagram does not cost the newer ones their slots.
+TEST(Defrag, InterleavedDatagramsAcrossLinks) {
+    auto data = pattern(2000);
+    Dedup d;
+    Reassembler r;
+    auto a = Fragmenter::make(frag(40, 0, 0), data, 1000).value();
+    auto b = Fragmenter::make(frag(41, 0, 0), data, 1000).value();
+    EXPECT_EQ(rx(d, r, b[0]).status, DefragStatus::Pending);
+    EXPECT_EQ(rx(d, r, a[0]).status, DefragStatus::Pending);
+    EXPECT_EQ(rx(d, r, b[1]).status, DefragStatus::Complete);
+    d.mark(41);
+    EXPECT_EQ(rx(d, r, a[1]).status, DefragStatus::Complete);
+    EXPECT_EQ(r.in_use(), 0u);
+}
+
+// A sender that starts numbering again far behind (no restart ping seen):
+// the old reassemblies go, the new ones are kept.
+TEST(Defrag, SequenceJumpBackStartsOver) {
+    auto p = pattern(100);
+    Dedup d;
+    Reassembler r;
+    d.check(30000);
+    EXPECT_EQ(r.push(frag(30000, 2, 1), p, 0, d).status, DefragStatus::Pending);
+    d.check(5);
+    EXPECT_EQ(r.push(frag(5, 2, 1), p, 0, d).status, DefragStatus::Pending);
+    EXPECT_EQ(r.in_use(), 1u);
+    d.check(6);
+    EXPECT_EQ(r.push(frag(6, 2, 1), p, 0, d).status, DefragStatus::Pending);
+    EXPECT_EQ(r.push(frag(5, 2, 2), p, 0, d).status, DefragStatus::Complete);
+}
+
 TEST(Defrag, OldestSlotReusedWhenFull) {
     Dedup d;
     Reassembler r;
