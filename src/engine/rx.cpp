@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <utility>
+#include <vector>
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -73,7 +76,12 @@ public:
           out_chan_(std::make_unique<int8_t[]>(kBatch)),
           reply_(std::make_unique<uint8_t[]>(kReplySize)),
           reply_crypt_(std::make_unique<uint8_t[]>(kReplySize + 512)),
-          dst_ids_(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)) {}
+          dst_ids_(std::make_unique<knet_node_id_t[]>(KNET_MAX_HOST)) {
+        // At most kBatch buffers ever exist (one per queued delivery): the
+        // vectors never grow on the receive path.
+        held_bufs_.reserve(kBatch);
+        spare_bufs_.reserve(kBatch);
+    }
 
     static constexpr size_t kBatch = 32;
     static constexpr size_t kBufSize = KNET_MAX_PACKET_SIZE + 1024;
@@ -402,11 +410,13 @@ private:
         if (!hs.dedup.check(seq)) return drop(RxDrop::Duplicate, from);
 
         std::span<const uint8_t> payload = pkt.user_data;
+        bool reassembled = false;  // payload is in hs.defrag until its next push
         if (pkt.data.frag_num != 1) {
             proto::DefragResult r = hs.defrag.push(pkt.data, payload, mono_ns(), hs.dedup);
             if (r.status == proto::DefragStatus::Pending) return;
             if (r.status != proto::DefragStatus::Complete) return drop(RxDrop::Fragment, from);
             payload = r.datagram;
+            reassembled = true;
         }
         if (pkt.data.compress) {
             const uint64_t t0 = mono_ns();
@@ -423,6 +433,7 @@ private:
             hstats_.rx_compressed_size_bytes += payload.size();
             hstats_.dirty = true;
             payload = {dst, r.value()};
+            reassembled = false;
         }
         if (!s_.h.forwarding.load(std::memory_order_acquire)) return drop(RxDrop::Forwarding, from);
 
@@ -449,7 +460,15 @@ private:
             // Marked now: a copy arriving on another link before the flush
             // must not be queued twice.  Empty datagrams are not written
             // (as by the write loop below).
-            if (!payload.empty()) queue_out(channel, ch.lib_fd, payload);
+            if (!payload.empty()) {
+                // A reassembled datagram is delivered from its own buffer,
+                // which the Reassembler hands over, rather than copied.  A
+                // full queue is flushed first: that flush recycles the
+                // buffers taken before it.
+                if (out_n_ == kBatch) flush_out();
+                const bool kept = reassembled && keep_reassembled(hs.defrag);
+                queue_out(channel, ch.lib_fd, payload, kept);
+            }
             hs.dedup.mark(seq);
             return;
         }
@@ -490,7 +509,23 @@ private:
         return out_arena_.get() + out_used_;
     }
 
-    void queue_out(int8_t channel, int fd, std::span<const uint8_t> payload) {
+    // Takes the buffer of the datagram the Reassembler just completed, in
+    // exchange for a spare one; it stays valid until the next flush_out().
+    // False if no spare buffer could be had (the caller copies).
+    bool keep_reassembled(proto::Reassembler& defrag) {
+        if (spare_bufs_.empty()) {
+            std::unique_ptr<uint8_t[]> b(new (std::nothrow) uint8_t[proto::kMaxPacketSize]);
+            if (!b) return false;
+            spare_bufs_.push_back(std::move(b));
+        }
+        if (!defrag.take_completed(spare_bufs_.back())) return false;
+        held_bufs_.push_back(std::move(spare_bufs_.back()));
+        spare_bufs_.pop_back();
+        return true;
+    }
+
+    // stable: the payload stays valid until flush_out() (no copy needed).
+    void queue_out(int8_t channel, int fd, std::span<const uint8_t> payload, bool stable = false) {
         if (out_n_ == kBatch) flush_out();
         const uint8_t* p = payload.data();
         uint8_t* arena = out_arena_.get();
@@ -503,7 +538,7 @@ private:
             (p >= rb && p < rb + batch_bytes) || (p >= cb && p < cb + batch_bytes);
         if (in_arena) {
             out_used_ += payload.size();
-        } else if (!in_batch) {
+        } else if (!in_batch && !stable) {
             uint8_t* dst = out_room();
             std::memcpy(dst, p, payload.size());
             p = dst;
@@ -555,6 +590,8 @@ private:
         }
         out_n_ = 0;
         out_used_ = 0;
+        for (auto& b : held_bufs_) spare_bufs_.push_back(std::move(b));
+        held_bufs_.clear();
     }
 
     // The application's end of a datafd is full: it reads more slowly than
@@ -597,6 +634,9 @@ private:
     WorkSharer sharer_;
     std::unique_ptr<uint8_t[]> out_arena_;
     size_t out_used_ = 0;
+    // Reassembled datagrams queued for delivery (at most kBatch), and
+    // buffers to give the Reassemblers in exchange.
+    std::vector<std::unique_ptr<uint8_t[]>> held_bufs_, spare_bufs_;
     std::unique_ptr<mmsghdr[]> out_msgs_;
     std::unique_ptr<iovec[]> out_iov_;
     std::unique_ptr<int8_t[]> out_chan_;

@@ -1,6 +1,7 @@
 #include "proto/defrag.h"
 
 #include <cstring>
+#include <utility>
 
 namespace knet::proto {
 
@@ -36,7 +37,15 @@ Reassembler::Reassembler(uint64_t max_age_ns) : max_age_ns_(max_age_ns) {
     for (auto& s : slots_) s.buf = std::make_unique_for_overwrite<uint8_t[]>(kMaxPacketSize);
 }
 
+bool Reassembler::take_completed(std::unique_ptr<uint8_t[]>& buf) noexcept {
+    if (completed_ == nullptr || !buf) return false;
+    std::swap(buf, completed_->buf);
+    completed_ = nullptr;
+    return true;
+}
+
 void Reassembler::clear() noexcept {
+    completed_ = nullptr;
     for (auto& s : slots_) s.in_use = false;
     have_newest_ = false;
 }
@@ -84,6 +93,7 @@ Reassembler::Slot& Reassembler::take_slot() noexcept {
 
 DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> payload,
                                uint64_t now_ns, Dedup& seen) noexcept {
+    completed_ = nullptr;
     if (h.frag_num == 0) return dropped(DefragDrop::BadFragNum);
     if (payload.empty()) return dropped(DefragDrop::Empty);
     if (payload.size() > kMaxPacketSize) return dropped(DefragDrop::TooLarge);
@@ -177,6 +187,7 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
     r.status = DefragStatus::Complete;
     r.datagram = std::span<const uint8_t>(buf, last_off + slot->last_size);
     slot->in_use = false;
+    completed_ = slot;
     return r;
 }
 

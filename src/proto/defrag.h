@@ -95,6 +95,13 @@ public:
     DefragResult push(const DataHeader& h, std::span<const uint8_t> payload, uint64_t now_ns,
                       Dedup& seen) noexcept;
 
+    // Right after push() returned Complete for a fragmented datagram: swaps
+    // `buf` (kMaxPacketSize bytes) with the buffer holding that datagram, so
+    // the caller can keep the datagram as long as it likes without copying
+    // it.  False (and `buf` untouched) if `buf` is null or the last push()
+    // completed nothing here.
+    bool take_completed(std::unique_ptr<uint8_t[]>& buf) noexcept;
+
     // Drops every reassembly in progress.
     void clear() noexcept;
 
@@ -124,6 +131,7 @@ private:
     void note_newest(SeqNum seq) noexcept;
 
     std::array<Slot, kDefragBuffers> slots_;
+    Slot* completed_ = nullptr;  // by the last push(), for take_completed()
     uint64_t max_age_ns_;
     SeqNum newest_ = 0;
     bool have_newest_ = false;

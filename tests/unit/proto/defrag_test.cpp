@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -256,6 +257,48 @@ TEST(Defrag, SequenceJumpBackStartsOver) {
     d.check(6);
     EXPECT_EQ(r.push(frag(6, 2, 1), p, 0, d).status, DefragStatus::Pending);
     EXPECT_EQ(r.push(frag(5, 2, 2), p, 0, d).status, DefragStatus::Complete);
+}
+
+// The caller can take the buffer of a completed datagram (in exchange for
+// another) and keep it while later datagrams are reassembled.
+TEST(Defrag, CompletedBufferTakenInExchange) {
+    auto a = pattern(2500, 1), b = pattern(2500, 2);
+    Dedup d;
+    Reassembler r;
+    std::unique_ptr<uint8_t[]> none;
+    auto spare = std::make_unique<uint8_t[]>(kMaxPacketSize);
+    const uint8_t* spare_addr = spare.get();
+    EXPECT_FALSE(r.take_completed(spare)) << "nothing completed yet";
+
+    auto fa = Fragmenter::make(frag(7, 0, 0), a, 1000).value();
+    ASSERT_EQ(rx(d, r, fa[0]).status, DefragStatus::Pending);
+    EXPECT_FALSE(r.take_completed(spare)) << "pending is not complete";
+    ASSERT_EQ(rx(d, r, fa[1]).status, DefragStatus::Pending);
+    DefragResult done = rx(d, r, fa[2]);
+    ASSERT_EQ(done.status, DefragStatus::Complete);
+    EXPECT_FALSE(r.take_completed(none)) << "null buffer refused";
+    ASSERT_TRUE(r.take_completed(spare));
+    EXPECT_EQ(spare.get(), done.datagram.data()) << "the datagram's own buffer";
+    EXPECT_FALSE(r.take_completed(spare)) << "taken once";
+    d.mark(7);
+
+    // Many more datagrams through every slot: the taken one stays intact.
+    for (SeqNum seq = 8; seq < 8 + 2 * kDefragBuffers; ++seq) {
+        auto fb = Fragmenter::make(frag(seq, 0, 0), b, 1000).value();
+        DefragResult res;
+        for (uint8_t k = 0; k < fb.count(); ++k) res = rx(d, r, fb[k]);
+        ASSERT_EQ(res.status, DefragStatus::Complete);
+        EXPECT_NE(res.datagram.data(), spare.get());
+        ASSERT_TRUE(std::equal(res.datagram.begin(), res.datagram.end(), b.begin(), b.end()));
+        d.mark(seq);
+    }
+    EXPECT_TRUE(std::equal(spare.get(), spare.get() + a.size(), a.begin(), a.end()));
+    EXPECT_NE(spare_addr, spare.get());
+
+    // An unfragmented datagram leaves nothing to take.
+    ASSERT_EQ(rx(d, r, Fragmenter::make(frag(200, 0, 0), a, 4000).value()[0]).status,
+              DefragStatus::Complete);
+    EXPECT_FALSE(r.take_completed(spare));
 }
 
 TEST(Defrag, OldestSlotReusedWhenFull) {
