@@ -11,6 +11,7 @@ python3 standard library only.  See bench/README.md.
 """
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -73,7 +74,16 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def run_bench(binary, scenario, seconds, links, lib_dir, port):
+def make_netns(mtu):
+    """A network namespace whose loopback has this MTU (root and ip(8) needed)."""
+    name = "knetbench-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    atexit.register(subprocess.run, ["ip", "netns", "del", name], check=False)
+    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up", "mtu", str(mtu)], check=True)
+    return name
+
+
+def run_bench(binary, scenario, seconds, links, lib_dir, port, netns=None):
     """Run one scenario once; return a result dict (always has 'ok')."""
     env = dict(os.environ)
     env.pop("LD_LIBRARY_PATH", None)
@@ -82,6 +92,8 @@ def run_bench(binary, scenario, seconds, links, lib_dir, port):
         env["LD_LIBRARY_PATH"] = lib_dir
     cmd = [binary, "--json", "--scenario", scenario, "--seconds", str(seconds),
            "--links", str(links), "--port", str(port)]
+    if netns:
+        cmd = ["ip", "netns", "exec", netns] + cmd
     # the bench bounds itself; this is the last resort (scale: up to 120 s to start N hosts)
     limit = seconds + (300 if scenario.startswith("scale") else 180)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -137,6 +149,9 @@ def main():
                     help="first UDP port (each run moves on by 40, scale-N by the ports it uses)")
     ap.add_argument("--raw", help="also write every result as a JSON line to this file")
     ap.add_argument("--out", help="also write the markdown report to this file")
+    ap.add_argument("--mtu", type=int,
+                    help="run in a network namespace of our own whose loopback has this MTU "
+                         "(e.g. 1500: messages above ~1.4 KB are fragmented, as on ethernet; needs root)")
     ap.add_argument("--ref-only", action="store_true", help="run the reference only")
     ap.add_argument("--ref-vs-ref", action="store_true",
                     help="use a copy of the reference as 'ours': the ratios show this machine's noise")
@@ -158,6 +173,7 @@ def main():
     ours_lib = os.path.join(args.ours, "libknet.so.1")
     ours_missing = not os.path.exists(ours_lib)
 
+    netns = make_netns(args.mtu) if args.mtu else None
     libs = [("ref", None)] if args.ref_only else [("ours", args.ours), ("ref", None)]
     results = {}  # (scenario, which) -> [result]
     raw = open(args.raw, "w") if args.raw else None
@@ -172,7 +188,7 @@ def main():
                     step = port_step(scn, args.links)
                     if port + step >= 65000:
                         port = 20000
-                    res = run_bench(args.bin, scn, args.seconds, args.links, lib_dir, port)
+                    res = run_bench(args.bin, scn, args.seconds, args.links, lib_dir, port, netns)
                     port = port + step if port + 2 * step < 65000 else 20000
                     # make sure the intended library was really the one loaded
                     lib = res.get("lib", "")
@@ -203,6 +219,8 @@ def main():
                                                                 cpu_model(), platform.release()))
     lines.append("- ours: %s%s" % (ours_lib, " (MISSING)" if ours_missing else ""))
     lines.append("- ref: the system libknet.so.1 (%s)" % os.path.realpath("/usr/lib/x86_64-linux-gnu/libknet.so.1"))
+    lines.append("- loopback MTU: %s" % ("%d (network namespace %s)" % (args.mtu, netns) if netns
+                                         else "the host's (64 KiB: nothing below 64000 B is fragmented)"))
     lines.append("- %d pair(s) per scenario, run alternately %s, %d s each, %d link(s); medians of the "
                  "successful runs" % (args.pairs, "ref only" if args.ref_only else "ours, ref, ours, ref ...",
                                       args.seconds, args.links))
