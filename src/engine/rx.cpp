@@ -107,6 +107,7 @@ public:
                 s_.drain_socket_errors(fd);
                 break;
             }
+            round_ns_ = mono_ns();
             size_t np = 0;
             for (int i = 0; i < n; ++i) {
                 const size_t slot = static_cast<size_t>(i);
@@ -412,7 +413,7 @@ private:
         std::span<const uint8_t> payload = pkt.user_data;
         bool reassembled = false;  // payload is in hs.defrag until its next push
         if (pkt.data.frag_num != 1) {
-            proto::DefragResult r = hs.defrag.push(pkt.data, payload, mono_ns(), hs.dedup);
+            proto::DefragResult r = hs.defrag.push(pkt.data, payload, round_ns_, hs.dedup);
             if (r.status == proto::DefragStatus::Pending) return;
             if (r.status != proto::DefragStatus::Complete) return drop(RxDrop::Fragment, from);
             payload = r.datagram;
@@ -642,6 +643,7 @@ private:
     std::unique_ptr<int8_t[]> out_chan_;
     int out_fd_[kBatch] = {};
     size_t out_n_ = 0;
+    uint64_t round_ns_ = 0;          // when this receive round began: the time of its packets
     uint64_t round_wait_start_ = 0;  // 0: not waited yet this round
     uint64_t app_progress_at_ = 0;
     bool app_progressed_ = false;

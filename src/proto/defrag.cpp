@@ -50,11 +50,14 @@ void Reassembler::clear() noexcept {
     have_newest_ = false;
 }
 
-void Reassembler::note_newest(SeqNum seq) noexcept {
+bool Reassembler::note_newest(SeqNum seq) noexcept {
+    if (have_newest_ && seq == newest_) return false;
     if (!have_newest_ || seq_newer(seq, newest_) || seq_behind(seq, newest_) >= kDedupWindow) {
         newest_ = seq;
         have_newest_ = true;
+        return true;
     }
+    return false;
 }
 
 size_t Reassembler::in_use() const noexcept {
@@ -109,8 +112,8 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
         clear();
         epoch_ = seen.epoch();
     }
-    note_newest(h.seq);
-    reclaim(newest_, now_ns);
+    // Slots only fall out of the window when it moves, or with age.
+    if (note_newest(h.seq) || max_age_ns_ != 0) reclaim(newest_, now_ns);
 
     Slot* slot = find(h.seq);
     if (slot == nullptr) {

@@ -127,8 +127,8 @@ private:
     Slot& take_slot() noexcept;
 
     // Moves newest_ on to `seq` if it is newer, or if it lies so far behind
-    // that the sender must have restarted its numbering.
-    void note_newest(SeqNum seq) noexcept;
+    // that the sender must have restarted its numbering.  True if it moved.
+    bool note_newest(SeqNum seq) noexcept;
 
     std::array<Slot, kDefragBuffers> slots_;
     Slot* completed_ = nullptr;  // by the last push(), for take_completed()
