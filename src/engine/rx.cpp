@@ -16,10 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include <linux/sock_diag.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/backlog_boost.h"
 #include "engine/state.h"
 #include "engine/stats.h"
 #include "engine/work_share.h"
@@ -129,8 +132,17 @@ public:
             }
             process(fd, np);
             flush_out();  // before the next receive reuses the buffers
-            if (static_cast<size_t>(n) < batch_.capacity()) break;
+            if (static_cast<size_t>(n) < batch_.capacity()) {
+                apply(boost_.on_drained(fd));
+                break;
+            }
+            if (round == 0) check_backlog(fd);
         }
+    }
+
+    // Now and then (at least every epoll timeout).
+    void tick() {
+        if (boost_.raised()) apply(boost_.on_tick(mono_ns()));
     }
 
     void end_batch() {
@@ -510,6 +522,32 @@ private:
         return out_arena_.get() + out_used_;
     }
 
+    // A receive round filled the batch: how full is the socket's queue?
+    void check_backlog(int fd) {
+        uint32_t mem[SK_MEMINFO_VARS] = {};
+        socklen_t len = sizeof mem;
+        if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+            len < sizeof(uint32_t) * (SK_MEMINFO_RCVBUF + 1)) {
+            return;
+        }
+        apply(boost_.on_full_round(fd, mem[SK_MEMINFO_RMEM_ALLOC], mem[SK_MEMINFO_RCVBUF], round_ns_));
+    }
+
+    void apply(BacklogBoost::Action a) {
+        if (a == BacklogBoost::Action::None) return;
+        const id_t tid = static_cast<id_t>(::gettid());
+        if (a == BacklogBoost::Action::Raise) {
+            errno = 0;
+            own_nice_ = ::getpriority(PRIO_PROCESS, tid);
+            if (errno != 0) own_nice_ = 0;
+            if (::setpriority(PRIO_PROCESS, tid, BacklogBoost::raised_nice(own_nice_)) == 0)
+                KNET_LOG_D(s_.log(), KNET_SUB_RX, "receive queue over %u%% full: rx thread at nice %d",
+                           BacklogBoost::kHighPercent, BacklogBoost::raised_nice(own_nice_));
+        } else {
+            (void)::setpriority(PRIO_PROCESS, tid, own_nice_);
+        }
+    }
+
     // Takes the buffer of the datagram the Reassembler just completed, in
     // exchange for a spare one; it stays valid until the next flush_out().
     // False if no spare buffer could be had (the caller copies).
@@ -644,6 +682,8 @@ private:
     int out_fd_[kBatch] = {};
     size_t out_n_ = 0;
     uint64_t round_ns_ = 0;          // when this receive round began: the time of its packets
+    BacklogBoost boost_;
+    int own_nice_ = 0;               // the thread's nice value when not raised
     uint64_t round_wait_start_ = 0;  // 0: not waited yet this round
     uint64_t app_progress_at_ = 0;
     bool app_progressed_ = false;
@@ -663,6 +703,7 @@ void State::rx_main() {
     while (!stop.load(std::memory_order_relaxed)) {
         int n = wait_events(rx_epoll.get(), events, 32, spin);
         if (stop.load(std::memory_order_relaxed)) break;
+        pipe.tick();
         if (n <= 0) continue;
         bool locked = false;
         for (int i = 0; i < n; ++i) {
