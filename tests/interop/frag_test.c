@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "libknet.h"
+#include "pass_fail.h"
 
 enum { PHASES = 3, END = -1, READY = -2 };
 static const int phase_count[PHASES] = {3000, 2000, 9000};
@@ -47,24 +48,6 @@ struct hdr {
 struct report {
     int phase, got, out_of_order, dups, bad;
 };
-
-static int passed, failed;
-static void check(int ok, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s: ", ok ? "PASS" : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    fflush(stdout);
-    va_end(ap);
-    if (ok) passed++; else failed++;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint8_t pattern(int phase, int index, size_t k) {
     return (uint8_t)(k * 7 + (size_t)index * 13 + (size_t)phase * 101);

@@ -20,24 +20,7 @@
 #include <unistd.h>
 
 #include "libknet.h"
-
-static int passed, failed;
-static void check(int ok, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s: ", ok ? "PASS" : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    fflush(stdout);
-    va_end(ap);
-    if (ok) passed++; else failed++;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "pass_fail.h"
 
 static void addr(struct sockaddr_storage *ss, int port) {
     char p[16];
