@@ -11,7 +11,8 @@
 // that queue has been drained it goes back to its own nice value.
 //
 // With crypto the rx thread does not use this: it shares decryption with
-// helper threads, and raising it alone starved them (fewer msgs/s, losses).
+// helper threads, which raising it alone would leave behind (and the crypto
+// runs measured with it were no better).
 //
 // Only the decision lives here (pure, unit-tested); the rx thread reads the
 // queue with SO_MEMINFO and applies the nice value with setpriority(), which

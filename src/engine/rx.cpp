@@ -523,8 +523,9 @@ private:
     }
 
     // A receive round filled the batch: how full is the socket's queue?
-    // Not with crypto: decryption is shared with helper threads, and raising
-    // the rx thread alone starves them (measured: fewer msgs/s, and losses).
+    // Not with crypto: decryption is shared with helper threads, which
+    // raising the rx thread alone would leave behind (and the crypto runs
+    // measured with it were no better).
     void check_backlog(int fd) {
         if (s_.crypto[1] || s_.crypto[2]) return;
         uint32_t mem[SK_MEMINFO_VARS] = {};
