@@ -896,6 +896,13 @@ static void stream_for(double secs, double rate) {
     }
 }
 
+/* every stream message numbered below n received on channel 0 */
+static int all_seen_below(long long n) {
+    for (long long i = 0; i < n && i < MAX_SEQ; i++)
+        if (!rxa[0].seen[i]) return 0;
+    return 1;
+}
+
 static void sc_rotation(void) {
     struct setup s = {.nlinks = 1, .policy = KNET_LINK_POLICY_PASSIVE, .channels = 1,
                       .ping_interval = 200, .ping_timeout = 2000};
@@ -929,11 +936,20 @@ static void sc_rotation(void) {
         ctl_recv(line, sizeof(line));
         stream_for(0.3, rate);
         rc = knet_handle_crypto_use_config(h, (uint8_t)ns);
+        /* messages numbered below this may have gone out with the old key */
+        const long long used_at = tx_seq[0];
         result(rc == 0, "rotation %d: use_config(%d)", k + 1, ns);
-        ctl_send("sync use%d", k);
+        ctl_send("sync use%d %lld", k, used_at);
         stream_for(0.3, rate);
         ctl_recv(line, sizeof(line));
+        long long peer_used_at = 0;
+        if (sscanf(line, "sync use%*d %lld", &peer_used_at) != 1) peer_used_at = 0;
         stream_for(0.3, rate);
+        /* Retire the old key only once everything the peer may have sent
+         * with it is here, as an application rotating keys must: on a loaded
+         * machine (the sanitizer runs) 0.6 s was once not enough. */
+        double until = now_s() + 10;
+        while (!all_seen_below(peer_used_at) && now_s() < until) stream_for(0.05, rate);
         rc = crypto_set(old, "none", "none", "none", 0);
         result(rc == 0, "rotation %d: set_config(%d, none/none/none) releases the old slot", k + 1, old);
         ctl_send("sync clear%d", k);
