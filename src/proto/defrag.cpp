@@ -66,10 +66,10 @@ size_t Reassembler::in_use() const noexcept {
     return n;
 }
 
-void Reassembler::reclaim(SeqNum newest, uint64_t now_ns) noexcept {
+void Reassembler::reclaim(uint64_t now_ns) noexcept {
     for (auto& s : slots_) {
         if (!s.in_use) continue;
-        if (seq_behind(s.seq, newest) > kKeepBehind) {
+        if (seq_behind(s.seq, newest_) > kKeepBehind) {
             s.in_use = false;
         } else if (max_age_ns_ != 0 && now_ns > s.last_update &&
                    now_ns - s.last_update > max_age_ns_) {
@@ -113,7 +113,7 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
         epoch_ = seen.epoch();
     }
     // Slots only fall out of the window when it moves, or with age.
-    if (note_newest(h.seq) || max_age_ns_ != 0) reclaim(newest_, now_ns);
+    if (note_newest(h.seq) || max_age_ns_ != 0) reclaim(now_ns);
 
     Slot* slot = find(h.seq);
     if (slot == nullptr) {

@@ -122,7 +122,7 @@ private:
         bool in_use = false;
     };
 
-    void reclaim(SeqNum newest, uint64_t now_ns) noexcept;
+    void reclaim(uint64_t now_ns) noexcept;  // by newest_ and max_age_ns_
     Slot* find(SeqNum seq) noexcept;
     Slot& take_slot() noexcept;
 
