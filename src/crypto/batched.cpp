@@ -1,6 +1,7 @@
 #include "crypto/batched.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "crypto/backend.h"
@@ -11,6 +12,22 @@ namespace {
 constexpr size_t kAesBlock = 16;
 constexpr size_t kBatch = 8;  // AES lanes; MACs checked per decrypt_many round
 constexpr size_t kMaxMac = 64;  // the longest digest either model offers (sha512)
+
+// Length of the clear text before a valid PKCS#7 padding of `len` (>= 16)
+// decrypted bytes, or false.
+bool pkcs7_clear_len(const uint8_t* p, size_t len, size_t* clear_len) {
+    const size_t pad = p[len - 1];
+    if (pad == 0 || pad > kAesBlock) return false;
+    for (size_t i = len - pad; i < len; ++i)
+        if (p[i] != pad) return false;
+    *clear_len = len - pad;
+    return true;
+}
+
+bool disjoint(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len) {
+    const auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+    return pa + a_len <= pb || pb + b_len <= pa;
+}
 }  // namespace
 
 Status BatchedInstance::mac_body(size_t in_len, size_t* body) const {
@@ -95,6 +112,19 @@ Status BatchedInstance::decrypt(const uint8_t* in, size_t in_len, uint8_t* out, 
         if (!sign(in, body, mac)) return Error{EIO};
         if (Status st = check_mac(mac, in + body); !st) return st;
     }
+    return open_body(in, body, out, out_cap, out_len);
+}
+
+Status BatchedInstance::open_body(const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
+                                  size_t* out_len) const {
+    if (wide_decrypt_ && body > kSaltSize) {
+        const size_t data_len = body - kSaltSize;
+        if (data_len % kAesBlock == 0 && out_cap >= data_len + kAesBlock &&
+            disjoint(in, body, out, out_cap)) {
+            aes_cbc_decrypt_wide(dec_key_, in, in + kSaltSize, out, data_len / kAesBlock);
+            if (pkcs7_clear_len(out, data_len, out_len)) return {};
+        }
+    }
     return open(in, body, out, out_cap, out_len);
 }
 
@@ -122,7 +152,7 @@ void BatchedInstance::decrypt_many(DecryptJob* jobs, size_t n) const {
         for (size_t k = 0; k < nm; ++k) {
             DecryptJob& j = *mac_job[k];
             j.status = check_mac(computed[k], j.in + macs[k].len);
-            if (j.status) j.status = open(j.in, macs[k].len, j.out, j.out_cap, &j.out_len);
+            if (j.status) j.status = open_body(j.in, macs[k].len, j.out, j.out_cap, &j.out_len);
         }
     }
 }

@@ -5,7 +5,7 @@
 // their AES-CBC chains run interleaved (aes_cbc_multi.h), then they are
 // signed, HMAC-SHA256 two at a time (sha256_multi.h) or with the library.
 // decrypt_many(): the MACs of up to 8 packets first, two at a time, then
-// each packet is opened by the model.  decrypt() is the same steps for one
+// each packet is opened: with VAES by aes_cbc_decrypt.h, else by the model.  decrypt() is the same steps for one
 // packet, so both give the same results; encrypt_many()'s bytes are those
 // of one encrypt() per packet.
 //
@@ -14,6 +14,7 @@
 // library runs in FIPS mode (then every primitive must be the library's).
 #pragma once
 
+#include "crypto/aes_cbc_decrypt.h"
 #include "crypto/aes_cbc_multi.h"
 #include "crypto/crypto.h"
 #include "crypto/sha256_multi.h"
@@ -23,15 +24,16 @@ namespace knet::crypto::detail {
 class BatchedInstance : public Instance {
 public:
     void encrypt_many(EncryptJob* jobs, size_t n) const override;
-    // MAC check (sign() + check_mac()), then open().
+    // MAC check (sign() + check_mac()), then open_body().
     Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
                    size_t* out_len) const override;
     void decrypt_many(DecryptJob* jobs, size_t n) const override;
 
 protected:
-    // AES-CBC lanes for this cipher key (16, 24 or 32 bytes); false if the
-    // CPU lacks AES-NI.
+    // Our AES-CBC for this cipher key (16, 24 or 32 bytes): the encryption
+    // lanes (false if the CPU lacks AES-NI) and, if it has VAES, decryption.
     bool enable_aes_cbc_lanes(const uint8_t* key, size_t key_len) {
+        wide_decrypt_ = dec_key_.init(key, key_len);
         return lanes_ = aes_key_.init(key, key_len);
     }
     // Our HMAC-SHA256 for this MAC key; false if the CPU lacks the SHA
@@ -68,8 +70,15 @@ protected:
                         size_t* out_len) const = 0;
 
 private:
+    // open(), or our decryption when it is on and the packet is well formed
+    // (same result); anything else goes to open(), which reports it.
+    Status open_body(const uint8_t* in, size_t body, uint8_t* out, size_t out_cap,
+                     size_t* out_len) const;
+
     bool lanes_ = false;
     AesEncryptKey aes_key_;
+    bool wide_decrypt_ = false;
+    AesDecryptKey dec_key_;
     bool fast_mac_ = false;
     HmacSha256Key mac_key_;
 };

@@ -1,5 +1,7 @@
 // Configuration rules, round trips, tamper detection and size arithmetic.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <atomic>
 #include <cerrno>
@@ -259,6 +261,70 @@ TEST_P(CryptoRoundTrip, WrongKeyFails) {
     EXPECT_EQ(unseal(**c, wire, &junk), EBADMSG);
 }
 
+// A packet whose MAC is right but whose decrypted padding is not (a peer
+// with our MAC key and another cipher key, or a bug): refused with EBADMSG
+// by every decryption path; right padding of any length is stripped.
+TEST(CryptoPadding, AuthenticatedButBadPadding) {
+    struct Last {
+        std::vector<uint8_t> tail;  // the last bytes of the last block
+        int want;                   // 0: accepted
+        size_t clear_len;
+    };
+    const std::vector<Last> lasts = {
+        {{0x00}, EBADMSG, 0},
+        {{0x11}, EBADMSG, 0},
+        {{0xFF}, EBADMSG, 0},
+        {{0x02, 0x03, 0x03}, EBADMSG, 0},
+        {{0x01}, 0, 47},
+        {{0x03, 0x03, 0x03}, 0, 45},
+        {std::vector<uint8_t>(16, 0x10), 0, 32},
+    };
+    for (const char* model : {"nss", "openssl"})
+        for (const char* hash : {"sha256", "sha1"}) {
+            SCOPED_TRACE(std::string(model) + " " + hash);
+            const knet_handle_crypto_cfg cfg = make_cfg(model, "aes256", hash);
+            auto inst = create(cfg, nullptr);
+            ASSERT_TRUE(inst) << inst.error();
+            for (const Last& last : lasts) {
+                // 48 bytes of clear text ending with `tail`, encrypted without
+                // padding, then signed like any packet: salt, cipher text, MAC.
+                std::vector<uint8_t> clear(48, 0x5A);
+                std::copy(last.tail.begin(), last.tail.end(), clear.end() - static_cast<long>(last.tail.size()));
+                std::vector<uint8_t> wire(16 + clear.size());
+                for (size_t i = 0; i < 16; ++i) wire[i] = static_cast<uint8_t>(0xC0 + i);
+                EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+                int n = 0;
+                ASSERT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, cfg.private_key, wire.data()), 1);
+                EVP_CIPHER_CTX_set_padding(ctx, 0);
+                ASSERT_EQ(EVP_EncryptUpdate(ctx, wire.data() + 16, &n, clear.data(), static_cast<int>(clear.size())), 1);
+                EVP_CIPHER_CTX_free(ctx);
+                unsigned mac_len = 0;
+                uint8_t mac[EVP_MAX_MD_SIZE];
+                HMAC(std::string(hash) == "sha1" ? EVP_sha1() : EVP_sha256(), cfg.private_key,
+                     static_cast<int>(cfg.private_key_len), wire.data(), wire.size(), mac, &mac_len);
+                wire.insert(wire.end(), mac, mac + mac_len);
+
+                std::vector<uint8_t> back;
+                EXPECT_EQ(unseal(**inst, wire, &back), last.want);
+                if (last.want == 0) {
+                    EXPECT_EQ(back.size(), last.clear_len);
+                    EXPECT_TRUE(std::equal(back.begin(), back.end(), clear.begin()));
+                }
+                // The batch path, twice in one call, agrees.
+                std::vector<uint8_t> out1(wire.size() + 64), out2(wire.size() + 64);
+                DecryptJob jobs[2] = {{wire.data(), wire.size(), out1.data(), out1.size(), 0, {}},
+                                      {wire.data(), wire.size(), out2.data(), out2.size(), 0, {}}};
+                (*inst)->decrypt_many(jobs, 2);
+                for (const DecryptJob& j : jobs) {
+                    EXPECT_EQ(j.status ? 0 : j.status.error(), last.want);
+                    if (last.want == 0) {
+                        EXPECT_EQ(j.out_len, last.clear_len);
+                    }
+                }
+            }
+        }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, CryptoRoundTrip, ::testing::ValuesIn(all_combos()),
                          [](const auto& p) {
                              std::string n = std::string(std::get<0>(p.param)) + "_" +
@@ -411,8 +477,9 @@ TEST(CryptoApi, EncryptManyEqualsOneByOne) {
                             ASSERT_EQ(unseal(*dec, wire, &back), 0) << "decrypted by " << dec->model();
                             EXPECT_EQ(back, expect);
                         }
-                        if (i > 0 && jobs[i - 1].ok)
+                        if (i > 0 && jobs[i - 1].ok) {
                             EXPECT_NE(0, memcmp(outs[i].data(), outs[i - 1].data(), kSaltSize));
+                        }
                     }
                 }
             }
