@@ -54,7 +54,10 @@ int main(int argc, char** argv) {
             }
         });
         std::vector<CbcLane> lanes(batch);
-        for (size_t p = 0; p < batch; ++p) lanes[p] = {&ivs[p * 16], &data[p * blocks * 16], blocks};
+        for (size_t p = 0; p < batch; ++p) {
+            uint8_t* d = &data[p * blocks * 16];
+            lanes[p] = {&ivs[p * 16], d, d, blocks};
+        }
         const double multi = measure(secs, bytes, [&] {
             knet::crypto::aes_cbc_encrypt_multi(k, lanes.data(), lanes.size());
         });

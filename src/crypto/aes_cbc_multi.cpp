@@ -70,21 +70,24 @@ KNET_AESNI void expand_key(const uint8_t* key, int nk, int rounds, uint8_t* out)
 // which hides the instruction latency.  Rolled, each state went through the
 // stack between rounds: 2.3 GB/s for 8 lanes instead of 7+.
 template <int W, int R>
-KNET_AESNI void cbc_steps(const __m128i* rk, __m128i* chain, uint8_t* const* data, size_t steps) {
+KNET_AESNI void cbc_steps(const __m128i* rk, __m128i* chain, const uint8_t* const* in,
+                          uint8_t* const* out, size_t steps) {
     __m128i c[W];
-    uint8_t* p[W];
+    const uint8_t* src[W];
+    uint8_t* dst[W];
 #pragma GCC unroll 8
     for (int j = 0; j < W; ++j) {
         c[j] = chain[j];
-        p[j] = data[j];
+        src[j] = in[j];
+        dst[j] = out[j];
     }
     for (size_t s = 0; s < steps; ++s) {
         const size_t off = s * 16;
         const __m128i k0 = _mm_load_si128(rk);
 #pragma GCC unroll 8
         for (int j = 0; j < W; ++j) {
-            const __m128i in = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[j] + off));
-            c[j] = _mm_xor_si128(_mm_xor_si128(c[j], in), k0);
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[j] + off));
+            c[j] = _mm_xor_si128(_mm_xor_si128(c[j], x), k0);
         }
 #pragma GCC unroll 14
         for (int r = 1; r < R; ++r) {
@@ -97,7 +100,7 @@ KNET_AESNI void cbc_steps(const __m128i* rk, __m128i* chain, uint8_t* const* dat
 #pragma GCC unroll 8
         for (int j = 0; j < W; ++j) {
             c[j] = _mm_aesenclast_si128(c[j], kl);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(p[j] + off), c[j]);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[j] + off), c[j]);
         }
     }
 #pragma GCC unroll 8
@@ -107,7 +110,7 @@ KNET_AESNI void cbc_steps(const __m128i* rk, __m128i* chain, uint8_t* const* dat
 
 constexpr int kLanes = 8;
 
-using StepFn = void (*)(const __m128i*, __m128i*, uint8_t* const*, size_t);
+using StepFn = void (*)(const __m128i*, __m128i*, const uint8_t* const*, uint8_t* const*, size_t);
 
 template <int R>
 constexpr StepFn kStepTable[kLanes + 1] = {
@@ -121,9 +124,10 @@ KNET_AESNI void encrypt_multi(const AesEncryptKey& k, const CbcLane* lanes, size
                                              : kStepTable<14>;
     const auto* rk = reinterpret_cast<const __m128i*>(k.round_keys());
 
-    // Active slots: chain value, next block and blocks left of each lane.
+    // Active slots: chain value, next block in and out, blocks left.
     alignas(16) __m128i chain[kLanes];
-    uint8_t* data[kLanes];
+    const uint8_t* in[kLanes];
+    uint8_t* out[kLanes];
     size_t left[kLanes];
     int active = 0;
     size_t next = 0;
@@ -134,7 +138,8 @@ KNET_AESNI void encrypt_multi(const AesEncryptKey& k, const CbcLane* lanes, size
             if (l.blocks == 0)
                 continue;
             chain[active] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(l.iv));
-            data[active] = l.data;
+            in[active] = l.in;
+            out[active] = l.out;
             left[active] = l.blocks;
             ++active;
         }
@@ -143,16 +148,18 @@ KNET_AESNI void encrypt_multi(const AesEncryptKey& k, const CbcLane* lanes, size
 
         // Run all slots until the shortest finishes, then refill its place.
         const size_t steps = *std::min_element(left, left + active);
-        table[active](rk, chain, data, steps);
+        table[active](rk, chain, in, out, steps);
         for (int j = 0; j < active; ++j) {
             left[j] -= steps;
-            data[j] += steps * 16;
+            in[j] += steps * 16;
+            out[j] += steps * 16;
         }
         for (int j = 0; j < active;) {
             if (left[j] == 0) {
                 --active;
                 chain[j] = chain[active];
-                data[j] = data[active];
+                in[j] = in[active];
+                out[j] = out[active];
                 left[j] = left[active];
             } else {
                 ++j;

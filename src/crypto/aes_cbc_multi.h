@@ -44,20 +44,22 @@ private:
     int rounds_ = 0;
 };
 
-// One CBC chain: `blocks` 16-byte blocks at `data`, encrypted in place,
-// chained from the 16-byte `iv`.  data need not be aligned.
+// One CBC chain: `blocks` 16-byte blocks read at `in`, encrypted to `out`
+// (which may be `in`: in place), chained from the 16-byte `iv`.  No
+// alignment needed.
 struct CbcLane {
     const uint8_t* iv;
-    uint8_t* data;
+    const uint8_t* in;
+    uint8_t* out;
     size_t blocks;
 };
 
-// Encrypts every lane in place with key k (which must be initialised).
-// Up to 8 lanes are interleaved; when one finishes, the next lane not yet
-// started takes its place (lanes of mixed lengths keep 8 in flight).  Lanes'
-// data must not overlap each other nor any lane's iv, except that a lane's iv
-// may alias its own data (it is read before that data is written).
-// n may be 0; lanes with 0 blocks are left untouched.
+// Encrypts every lane with key k (which must be initialised).  Up to 8
+// lanes are interleaved; when one finishes, the next lane not yet started
+// takes its place (lanes of mixed lengths keep 8 in flight).  No lane's out
+// may overlap another lane's in, out or iv; a lane's own in may be its out,
+// and its iv may lie in its in or out (it is read before anything is
+// written).  n may be 0; lanes with 0 blocks are left untouched.
 void aes_cbc_encrypt_multi(const AesEncryptKey& k, const CbcLane* lanes, size_t n);
 
 }  // namespace knet::crypto

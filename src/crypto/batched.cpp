@@ -28,6 +28,60 @@ bool disjoint(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len) {
     const auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
     return pa + a_len <= pb || pb + b_len <= pa;
 }
+
+// Payloads shorter than this are copied: three short chains cost more.
+constexpr size_t kMinReadInPlace = 8;  // blocks
+
+// One packet's CBC chain in up to three parts (parts with 0 blocks are
+// skipped by the lanes).
+struct LaneParts {
+    CbcLane head, middle, tail;
+    size_t out_len;  // salt and cipher text
+};
+
+// Lays out one packet of `total` clear bytes in j.out for the lanes: the
+// salt, then the clear text PKCS#7-padded, encrypted in place.  The last
+// iovec (the payload; the others are headers) is not copied when it is
+// large: its whole blocks are read where they are.  The chain then runs
+// in three parts: the blocks holding header bytes, the payload's whole
+// blocks, the last (padded) block.
+LaneParts lay_out(const EncryptJob& j, const uint8_t* salt, size_t total) {
+    std::memcpy(j.out, salt, kSaltSize);
+    uint8_t* const clear = j.out + kSaltSize;
+    const size_t pad = kAesBlock - total % kAesBlock;  // always 1..16 bytes
+    const size_t full = total / kAesBlock;             // blocks without padding
+    const iovec* last = j.iovcnt > 0 ? &j.iov[j.iovcnt - 1] : nullptr;
+    const size_t head_len = last ? total - last->iov_len : total;
+    const size_t head_blocks = (head_len + kAesBlock - 1) / kAesBlock;
+    const auto* payload = last ? static_cast<const uint8_t*>(last->iov_base) : nullptr;
+
+    if (!last || full < head_blocks + kMinReadInPlace ||
+        !disjoint(payload, last->iov_len, j.out, j.out_cap)) {
+        uint8_t* p = clear;
+        for (int v = 0; v < j.iovcnt; ++v) {
+            if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
+            p += j.iov[v].iov_len;
+        }
+        std::memset(p, static_cast<int>(pad), pad);
+        return {{j.out, clear, clear, (total + pad) / kAesBlock}, {}, {}, kSaltSize + total + pad};
+    }
+    // Head: the headers and the payload's first bytes up to a block boundary.
+    uint8_t* p = clear;
+    for (int v = 0; v + 1 < j.iovcnt; ++v) {
+        if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
+        p += j.iov[v].iov_len;
+    }
+    const size_t mid = head_blocks * kAesBlock;  // offsets in the clear text
+    const size_t tail = full * kAesBlock;
+    std::memcpy(p, payload, mid - head_len);
+    // Tail: the payload's last bytes after its whole blocks, then the padding.
+    std::memcpy(clear + tail, payload + (tail - head_len), total - tail);
+    std::memset(clear + total, static_cast<int>(pad), pad);
+    return {{j.out, clear, clear, head_blocks},
+            {clear + mid - kAesBlock, payload + (mid - head_len), clear + mid, full - head_blocks},
+            {clear + tail - kAesBlock, clear + tail, clear + tail, 1},
+            kSaltSize + total + pad};
+}
 }  // namespace
 
 Status BatchedInstance::mac_body(size_t in_len, size_t* body) const {
@@ -56,7 +110,7 @@ void BatchedInstance::encrypt_many(EncryptJob* jobs, size_t n) const {
             for (size_t i = 0; i < count; ++i) jobs[first + i].ok = false;
             continue;
         }
-        CbcLane lanes[kBatch];
+        CbcLane heads[kBatch], middles[kBatch], tails[kBatch];
         EncryptJob* lane_job[kBatch];
         size_t nl = 0;
         for (size_t i = 0; i < count; ++i) {
@@ -68,21 +122,18 @@ void BatchedInstance::encrypt_many(EncryptJob* jobs, size_t n) const {
                 j.ok = static_cast<bool>(encrypt(j.iov, j.iovcnt, j.out, j.out_cap, &j.out_len));
                 continue;
             }
-            std::memcpy(j.out, salts + i * kSaltSize, kSaltSize);
-            uint8_t* p = j.out + kSaltSize;
-            for (int v = 0; v < j.iovcnt; ++v) {
-                if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
-                p += j.iov[v].iov_len;
-            }
-            // PKCS#7: always 1..16 bytes of padding.
-            const size_t pad = kAesBlock - total % kAesBlock;
-            std::memset(p, static_cast<int>(pad), pad);
-            j.out_len = kSaltSize + total + pad;
-            lanes[nl] = CbcLane{j.out, j.out + kSaltSize, (total + pad) / kAesBlock};
+            const LaneParts parts = lay_out(j, salts + i * kSaltSize, total);
+            heads[nl] = parts.head;
+            middles[nl] = parts.middle;
+            tails[nl] = parts.tail;
+            j.out_len = parts.out_len;
             lane_job[nl++] = &j;
         }
         if (nl == 0) continue;
-        aes_cbc_encrypt_multi(aes_key_, lanes, nl);
+        // Each part chains from the cipher text of the one before.
+        aes_cbc_encrypt_multi(aes_key_, heads, nl);
+        aes_cbc_encrypt_multi(aes_key_, middles, nl);
+        aes_cbc_encrypt_multi(aes_key_, tails, nl);
         if (fast_mac_) {
             HmacMsg macs[kBatch];
             for (size_t k = 0; k < nl; ++k)

@@ -434,19 +434,23 @@ TEST(CryptoApi, ManyThreadsShareOneInstance) {
 // encrypted_size(), a fresh salt each, and output that either model (the
 // wire format is shared) decrypts back; a job without room fails alone.
 TEST(CryptoApi, EncryptManyEqualsOneByOne) {
-    const size_t sizes[] = {1, 15, 16, 17, 100, 1400, 8192, 64000};
+    const size_t sizes[] = {1, 15, 16, 17, 100, 143, 144, 145, 1400, 8192, 64000};
+    // Header lengths: none (the body is the only iovec), within one block,
+    // exactly one, across two; the body is read in place when large.
+    const size_t header_lens[] = {0, 14, 16, 31, 40};
     for (const char* cipher : {"aes128", "aes192", "aes256"}) {
         for (const char* hash : {"sha1", "sha256", "sha512"}) {
             auto ossl = create(make_cfg("openssl", cipher, hash), nullptr);
             auto nss = create(make_cfg("nss", cipher, hash), nullptr);
             ASSERT_TRUE(ossl && nss) << cipher << "/" << hash;
             for (const Instance* enc : {ossl->get(), nss->get()}) {
-                for (size_t n : {1u, 3u, 8u, 13u}) {
+                for (size_t n : {1u, 3u, 8u, 13u, 23u}) {
                     std::vector<std::vector<uint8_t>> hdrs(n), bodies(n), outs(n);
                     std::vector<struct iovec> iovs(2 * n);
                     std::vector<EncryptJob> jobs(n);
                     for (size_t i = 0; i < n; ++i) {
-                        hdrs[i].assign(14, static_cast<uint8_t>(i));
+                        hdrs[i].assign(header_lens[(i + n) % std::size(header_lens)],
+                                       static_cast<uint8_t>(i));
                         bodies[i].resize(sizes[(i * 5 + n) % std::size(sizes)]);
                         for (size_t b = 0; b < bodies[i].size(); ++b)
                             bodies[i][b] = static_cast<uint8_t>(b * 7 + i);
@@ -456,7 +460,9 @@ TEST(CryptoApi, EncryptManyEqualsOneByOne) {
                         outs[i].resize(clear + enc->overhead_max() - (starve ? 1 : 0));
                         iovs[2 * i] = {hdrs[i].data(), hdrs[i].size()};
                         iovs[2 * i + 1] = {bodies[i].data(), bodies[i].size()};
-                        jobs[i] = EncryptJob{&iovs[2 * i], 2, outs[i].data(), outs[i].size(), 0, false};
+                        const bool no_header = hdrs[i].empty();
+                        jobs[i] = EncryptJob{&iovs[2 * i + (no_header ? 1 : 0)], no_header ? 1 : 2,
+                                             outs[i].data(), outs[i].size(), 0, false};
                     }
                     enc->encrypt_many(jobs.data(), n);
                     for (size_t i = 0; i < n; ++i) {
@@ -467,6 +473,8 @@ TEST(CryptoApi, EncryptManyEqualsOneByOne) {
                             continue;
                         }
                         ASSERT_TRUE(jobs[i].ok);
+                        for (size_t b = 0; b < bodies[i].size(); ++b)  // input left alone
+                            ASSERT_EQ(bodies[i][b], static_cast<uint8_t>(b * 7 + i)) << b;
                         std::vector<uint8_t> expect = hdrs[i];
                         expect.insert(expect.end(), bodies[i].begin(), bodies[i].end());
                         EXPECT_EQ(jobs[i].out_len, enc->encrypted_size(expect.size()));
