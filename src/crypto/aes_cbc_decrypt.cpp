@@ -5,8 +5,6 @@
 // run time.
 #include "crypto/aes_cbc_decrypt.h"
 
-#include <openssl/crypto.h>
-
 #include <cstdlib>
 #include <cstring>
 
@@ -19,11 +17,6 @@
 #endif
 
 namespace knet::crypto {
-
-void AesDecryptKey::clear() {
-    OPENSSL_cleanse(rk_, sizeof(rk_));
-    rounds_ = 0;
-}
 
 #if defined(__x86_64__)
 

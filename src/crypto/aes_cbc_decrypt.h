@@ -15,35 +15,21 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "crypto/aes_key.h"
+
 namespace knet::crypto {
 
 // True when this build is x86-64 and the CPU and OS offer AES-NI, AVX2 and
 // VAES (256-bit registers saved by the OS).
 bool aes_cbc_decrypt_wide_supported();
 
-// Decryption key schedule ("equivalent inverse cipher", FIPS-197 5.3.5) for
-// 128/192/256-bit keys.  No heap; wiped by clear() and the destructor.
-class AesDecryptKey {
+// Decryption key schedule ("equivalent inverse cipher", FIPS-197 5.3.5)
+// for 128/192/256-bit keys.
+class AesDecryptKey : public AesRoundKeys {
 public:
-    static constexpr int kMaxRounds = 14;
-
-    AesDecryptKey() = default;
-    AesDecryptKey(const AesDecryptKey&) = default;
-    AesDecryptKey& operator=(const AesDecryptKey&) = default;
-    ~AesDecryptKey() { clear(); }
-
     // key_len must be 16, 24 or 32.  False (and empty) for any other length
     // or when aes_cbc_decrypt_wide_supported() is false.
     bool init(const uint8_t* key, size_t key_len);
-    void clear();
-
-    // 10, 12 or 14; 0 until init() succeeded.
-    int rounds() const { return rounds_; }
-    const uint8_t* round_keys() const { return rk_; }
-
-private:
-    alignas(16) uint8_t rk_[(kMaxRounds + 1) * 16] = {};
-    int rounds_ = 0;
 };
 
 // Decrypts `blocks` 16-byte blocks of `in`, chained from the 16-byte `iv`,

@@ -17,11 +17,6 @@
 
 namespace knet::crypto {
 
-void AesEncryptKey::clear() {
-    OPENSSL_cleanse(rk_, sizeof(rk_));
-    rounds_ = 0;
-}
-
 #if defined(__x86_64__)
 
 bool aes_cbc_multi_supported() {
@@ -46,7 +41,7 @@ KNET_AESNI inline __m128i keygen_assist(uint32_t x) {
 }
 
 KNET_AESNI void expand_key(const uint8_t* key, int nk, int rounds, uint8_t* out) {
-    uint32_t w[(AesEncryptKey::kMaxRounds + 1) * 4];
+    uint32_t w[(AesRoundKeys::kMaxRounds + 1) * 4];
     const int total = (rounds + 1) * 4;
     std::memcpy(w, key, static_cast<size_t>(nk) * 4);  // little-endian words
     uint32_t rcon = 1;

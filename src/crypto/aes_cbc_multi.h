@@ -13,35 +13,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "crypto/aes_key.h"
+
 namespace knet::crypto {
 
 // True when this build is x86-64 and the CPU has AES-NI (and SSE4.1).
 bool aes_cbc_multi_supported();
 
-// Expanded AES encryption key schedule (128/192/256-bit keys).  No heap;
-// the round keys are wiped by clear() and the destructor.
-class AesEncryptKey {
+// Expanded AES encryption key schedule (128/192/256-bit keys).
+class AesEncryptKey : public AesRoundKeys {
 public:
-    static constexpr int kMaxRounds = 14;
-
-    AesEncryptKey() = default;
-    AesEncryptKey(const AesEncryptKey&) = default;
-    AesEncryptKey& operator=(const AesEncryptKey&) = default;
-    ~AesEncryptKey() { clear(); }
-
     // key_len must be 16, 24 or 32.  False (and empty) for any other length
     // or when aes_cbc_multi_supported() is false.
     bool init(const uint8_t* key, size_t key_len);
-    void clear();
-
-    // 10, 12 or 14; 0 until init() succeeded.
-    int rounds() const { return rounds_; }
-    // rounds() + 1 round keys of 16 bytes, 16-byte aligned.
-    const uint8_t* round_keys() const { return rk_; }
-
-private:
-    alignas(16) uint8_t rk_[(kMaxRounds + 1) * 16] = {};
-    int rounds_ = 0;
 };
 
 // One CBC chain: `blocks` 16-byte blocks read at `in`, encrypted to `out`
