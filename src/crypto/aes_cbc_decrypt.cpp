@@ -5,6 +5,8 @@
 // run time.
 #include "crypto/aes_cbc_decrypt.h"
 
+#include <openssl/crypto.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -46,7 +48,7 @@ KNET_VAES inline __m256i load2(const uint8_t* p) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
-// `pairs` registers of cipher text c (2 blocks each) through the R rounds.
+// N registers of cipher text (2 blocks each) through the R rounds, in place.
 template <int R, int N>
 KNET_VAES inline void decrypt_pairs(const __m256i* k, __m256i* x) {
 #pragma GCC unroll 8
@@ -111,6 +113,7 @@ KNET_VAES void decrypt_cbc(const uint8_t* rk_bytes, const uint8_t* iv, const uin
         prev = c[kPairs - 1];
     }
     decrypt_tail<R>(k, prev, in, out, blocks);
+    OPENSSL_cleanse(k, sizeof(k));  // the round keys spilled to the stack
 }
 
 // Decryption runs the encryption round keys backwards, the inner ones
