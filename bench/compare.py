@@ -38,7 +38,8 @@ DEFAULT_SCENARIOS = [
 # (json key, label, True if higher is better)
 METRICS = {
     "tput": [("msgs_per_s", "msgs/s", True), ("MB_per_s", "MB/s", True),
-             ("loss_pct", "loss %", False), ("cpu_s_per_GB", "CPU s/GB", False)],
+             ("loss_pct", "loss %", False), ("cpu_s_per_GB", "CPU s/GB", False),
+             ("udp_rcvbuf_errors", "UDP queue drops", False)],
     "lat": [("rtt_p50_us", "RTT p50 us", False), ("rtt_p99_us", "RTT p99 us", False)],
     "idle": [("cpu_ms_per_s", "CPU ms/s per process", False)],
     "scale": [("hub_cpu_ms_per_s", "hub CPU ms/s", False),

@@ -1193,7 +1193,7 @@ struct result {
 	char error[700];
 	unsigned int mtu;
 	/* tput */
-	unsigned long long sent, sent_bytes, rcvd, rcvd_bytes, bad;
+	unsigned long long sent, sent_bytes, rcvd, rcvd_bytes, bad, udp_drops;
 	double duration, msgs_s, mb_s, loss_pct, cpu_per_gb;
 	/* lat */
 	unsigned long long lat_n, lat_lost;
@@ -1210,6 +1210,49 @@ struct result {
 	long interval_ms;
 	char worst[32];
 };
+
+/*
+ * Datagrams the kernel dropped because a UDP socket's receive queue was full
+ * (RcvbufErrors, IPv4 + IPv6), counted for the whole network namespace: in a
+ * tput run this says whether a loss happened in the receiving node's socket
+ * queue or later.
+ */
+static unsigned long long udp_rcvbuf_errors(void)
+{
+	unsigned long long total = 0;
+	char names[2048], values[2048];
+	FILE *f = fopen("/proc/net/snmp", "r");
+	if (f) {
+		/* pairs of lines: "Udp: InDatagrams ... RcvbufErrors ..." then "Udp: 1 ..." */
+		while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+			if (strncmp(names, "Udp: ", 5) != 0) {
+				continue;
+			}
+			char *sn = NULL, *sv = NULL;
+			char *n = strtok_r(names, " \n", &sn), *v = strtok_r(values, " \n", &sv);
+			while (n && v) {
+				if (!strcmp(n, "RcvbufErrors")) {
+					total += strtoull(v, NULL, 10);
+				}
+				n = strtok_r(NULL, " \n", &sn);
+				v = strtok_r(NULL, " \n", &sv);
+			}
+		}
+		fclose(f);
+	}
+	f = fopen("/proc/net/snmp6", "r");
+	if (f) {
+		char name[128];
+		unsigned long long v;
+		while (fscanf(f, "%127s %llu", name, &v) == 2) {
+			if (!strcmp(name, "Udp6RcvbufErrors")) {
+				total += v;
+			}
+		}
+		fclose(f);
+	}
+	return total;
+}
 
 struct child {
 	pid_t pid;
@@ -1317,6 +1360,7 @@ static void run_one(const char *self, const struct scenario *s, struct result *r
 		goto out;
 	}
 	r->mtu = m1 < m2 ? m1 : m2;
+	const unsigned long long drops_before = udp_rcvbuf_errors();
 	ctl_send(tx.lb.fd, "GO");
 	ctl_send(rx.lb.fd, "GO");
 	int tmo = (opt_seconds + 30) * 1000;
@@ -1345,6 +1389,7 @@ static void run_one(const char *self, const struct scenario *s, struct result *r
 		r->loss_pct = r->sent ? 100.0 * (double)(r->sent - (r->rcvd < r->sent ? r->rcvd : r->sent)) /
 						(double)r->sent
 				      : 100.0;
+		r->udp_drops = udp_rcvbuf_errors() - drops_before;
 	} else if (s->mode == MODE_LAT) {
 		if (expect_line(&tx, "tx", line, sizeof(line), tmo, r) < 0) {
 			goto out;
@@ -1645,9 +1690,9 @@ static void print_json(const struct result *r, const char *lib)
 	if (r->scn.mode == MODE_TPUT) {
 		printf(",\"sent_msgs\":%llu,\"rcvd_msgs\":%llu,\"rcvd_bytes\":%llu,\"bad_msgs\":%llu,"
 		       "\"duration_s\":%.4f,\"msgs_per_s\":%.1f,\"MB_per_s\":%.3f,\"loss_pct\":%.4f,"
-		       "\"cpu_s_per_GB\":%.4f",
+		       "\"cpu_s_per_GB\":%.4f,\"udp_rcvbuf_errors\":%llu",
 		       r->sent, r->rcvd, r->rcvd_bytes, r->bad, r->duration, r->msgs_s, r->mb_s, r->loss_pct,
-		       r->cpu_per_gb);
+		       r->cpu_per_gb, r->udp_drops);
 	} else if (r->scn.mode == MODE_LAT) {
 		printf(",\"samples\":%llu,\"lost\":%llu,\"rtt_p50_us\":%.1f,\"rtt_p99_us\":%.1f,"
 		       "\"rtt_avg_us\":%.1f,\"rtt_min_us\":%.1f,\"rtt_max_us\":%.1f",
