@@ -289,19 +289,26 @@ TEST(CryptoPadding, AuthenticatedButBadPadding) {
                 // 48 bytes of clear text ending with `tail`, encrypted without
                 // padding, then signed like any packet: salt, cipher text, MAC.
                 std::vector<uint8_t> clear(48, 0x5A);
-                std::copy(last.tail.begin(), last.tail.end(), clear.end() - static_cast<long>(last.tail.size()));
+                std::copy(last.tail.begin(), last.tail.end(),
+                          clear.end() - static_cast<long>(last.tail.size()));
                 std::vector<uint8_t> wire(16 + clear.size());
                 for (size_t i = 0; i < 16; ++i) wire[i] = static_cast<uint8_t>(0xC0 + i);
                 EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
                 int n = 0;
-                ASSERT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, cfg.private_key, wire.data()), 1);
-                EVP_CIPHER_CTX_set_padding(ctx, 0);
-                ASSERT_EQ(EVP_EncryptUpdate(ctx, wire.data() + 16, &n, clear.data(), static_cast<int>(clear.size())), 1);
+                const bool encrypted =
+                    EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, cfg.private_key,
+                                       wire.data()) == 1 &&
+                    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+                    EVP_EncryptUpdate(ctx, wire.data() + 16, &n, clear.data(),
+                                      static_cast<int>(clear.size())) == 1;
                 EVP_CIPHER_CTX_free(ctx);
+                ASSERT_TRUE(encrypted);
                 unsigned mac_len = 0;
                 uint8_t mac[EVP_MAX_MD_SIZE];
-                HMAC(std::string(hash) == "sha1" ? EVP_sha1() : EVP_sha256(), cfg.private_key,
-                     static_cast<int>(cfg.private_key_len), wire.data(), wire.size(), mac, &mac_len);
+                const EVP_MD* md = std::string(hash) == "sha1" ? EVP_sha1() : EVP_sha256();
+                ASSERT_NE(HMAC(md, cfg.private_key, static_cast<int>(cfg.private_key_len),
+                               wire.data(), wire.size(), mac, &mac_len),
+                          nullptr);
                 wire.insert(wire.end(), mac, mac + mac_len);
 
                 std::vector<uint8_t> back;
@@ -312,8 +319,9 @@ TEST(CryptoPadding, AuthenticatedButBadPadding) {
                 }
                 // The batch path, twice in one call, agrees.
                 std::vector<uint8_t> out1(wire.size() + 64), out2(wire.size() + 64);
-                DecryptJob jobs[2] = {{wire.data(), wire.size(), out1.data(), out1.size(), 0, {}},
-                                      {wire.data(), wire.size(), out2.data(), out2.size(), 0, {}}};
+                DecryptJob jobs[2] = {
+                    {wire.data(), wire.size(), out1.data(), out1.size(), 0, {}},
+                    {wire.data(), wire.size(), out2.data(), out2.size(), 0, {}}};
                 (*inst)->decrypt_many(jobs, 2);
                 for (const DecryptJob& j : jobs) {
                     EXPECT_EQ(j.status ? 0 : j.status.error(), last.want);
