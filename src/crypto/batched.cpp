@@ -29,6 +29,15 @@ bool disjoint(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len) {
     return pa + a_len <= pb || pb + b_len <= pa;
 }
 
+// Copies the iovecs one after the other to out; returns the end.
+uint8_t* gather(const iovec* iov, int iovcnt, uint8_t* out) {
+    for (int v = 0; v < iovcnt; ++v) {
+        if (iov[v].iov_len) std::memcpy(out, iov[v].iov_base, iov[v].iov_len);
+        out += iov[v].iov_len;
+    }
+    return out;
+}
+
 // Payloads shorter than this are copied: three short chains cost more.
 constexpr size_t kMinReadInPlace = 8;  // blocks
 
@@ -57,20 +66,11 @@ LaneParts lay_out(const EncryptJob& j, const uint8_t* salt, size_t total) {
 
     if (!last || full < head_blocks + kMinReadInPlace ||
         !disjoint(payload, last->iov_len, j.out, j.out_cap)) {
-        uint8_t* p = clear;
-        for (int v = 0; v < j.iovcnt; ++v) {
-            if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
-            p += j.iov[v].iov_len;
-        }
-        std::memset(p, static_cast<int>(pad), pad);
+        std::memset(gather(j.iov, j.iovcnt, clear), static_cast<int>(pad), pad);
         return {{j.out, clear, clear, (total + pad) / kAesBlock}, {}, {}, kSaltSize + total + pad};
     }
     // Head: the headers and the payload's first bytes up to a block boundary.
-    uint8_t* p = clear;
-    for (int v = 0; v + 1 < j.iovcnt; ++v) {
-        if (j.iov[v].iov_len) std::memcpy(p, j.iov[v].iov_base, j.iov[v].iov_len);
-        p += j.iov[v].iov_len;
-    }
+    uint8_t* p = gather(j.iov, j.iovcnt - 1, clear);
     const size_t mid = head_blocks * kAesBlock;  // offsets in the clear text
     const size_t tail = full * kAesBlock;
     std::memcpy(p, payload, mid - head_len);

@@ -232,7 +232,7 @@ private:
     // first np entries of pkts_.
     void process(int fd, size_t np) {
         if (np == 0) return;
-        if (s_.crypto[1] || s_.crypto[2]) decrypt_all(np);
+        if (s_.any_crypto()) decrypt_all(np);
         for (size_t k = 0; k < np; ++k) {
             const RxPacket& p = pkts_[k];
             packet(fd, p, batch_.from(p.slot), batch_.truncated(p.slot));
@@ -260,7 +260,7 @@ private:
         std::span<const uint8_t> clear = wire_of(p);
         const bool decrypted = p.state == RxPacket::kDecrypted;
         const uint64_t crypt_ns = p.crypt_ns;
-        const bool any_crypto = s_.crypto[1] || s_.crypto[2];
+        const bool any_crypto = s_.any_crypto();
         if (!any_crypto && !s_.h.rx_allow_clear) return drop(RxDrop::NoCrypto, from);
         if (decrypted) clear = {clear_of(p), p.clear_len};
         if (any_crypto && !decrypted && !s_.h.rx_allow_clear) return drop(RxDrop::DecryptFailed, from);
@@ -523,11 +523,9 @@ private:
     }
 
     // A receive round filled the batch: how full is the socket's queue?
-    // Not with crypto: decryption is shared with helper threads, which
-    // raising the rx thread alone would leave behind (and the crypto runs
-    // measured with it were no better).
+    // Not with crypto (see backlog_boost.h).
     void check_backlog(int fd) {
-        if (s_.crypto[1] || s_.crypto[2]) return;
+        if (s_.any_crypto()) return;
         uint32_t mem[SK_MEMINFO_VARS] = {};
         socklen_t len = sizeof mem;
         if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||

@@ -185,6 +185,8 @@ struct State {
     const crypto::Instance* tx_crypto() const {
         return h.crypto_in_use ? crypto[h.crypto_in_use].get() : nullptr;
     }
+    // A configuration is loaded in either slot (received packets are decrypted).
+    bool any_crypto() const { return crypto[1] || crypto[2]; }
     // Destination of a link right now (static: configured; dynamic: learned).
     bool link_peer(core::Link& link, sockaddr_storage* out);
 
