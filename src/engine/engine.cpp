@@ -53,13 +53,14 @@ bool State::lock_shared_or_stop() {
     return true;
 }
 
-int State::wait_events(int epfd, epoll_event* events, int max, const IdleSpin& spin) {
+int State::wait_events(int epfd, epoll_event* events, int max, const IdleSpin& spin,
+                       int timeout_ms) {
     while (spin.keep_polling(mono_ns()) && !stop.load(std::memory_order_relaxed)) {
         const int n = ::epoll_wait(epfd, events, max, 0);
         if (n != 0) return n;
         ::sched_yield();
     }
-    return ::epoll_wait(epfd, events, max, 500);
+    return ::epoll_wait(epfd, events, max, timeout_ms);
 }
 
 void State::kick_hb() {
@@ -68,6 +69,17 @@ void State::kick_hb() {
         hb_kick = true;
     }
     hb_cv.notify_one();
+}
+
+void State::wake_pmtud(bool force) {
+    {
+        // Under the mutex: the thread checks the flags and goes to sleep
+        // atomically with respect to it, so no wake-up is lost.
+        std::lock_guard g(pmtud_mutex);
+        if (force) pmtud_force.store(true, std::memory_order_release);
+        pmtud_kick = true;
+    }
+    pmtud_cv.notify_all();
 }
 
 void State::queue_notify(const Pending& p) {
@@ -228,10 +240,7 @@ void State::link_transition(core::Host& host, core::Link& link, bool connected, 
     KNET_LOG_I(log(), KNET_SUB_LINK, "host: %u link: %u is %s (%s)", host.id, link.id,
                connected ? "up" : "down", why);
     refresh_host(host);
-    if (connected) {
-        pmtud_force.store(true, std::memory_order_release);
-        pmtud_cv.notify_all();
-    }
+    wake_pmtud(connected);
 }
 
 // ------------------------------------------------------------------ Engine
@@ -386,6 +395,7 @@ void Engine::link_cleared(core::Host& host, core::Link& link) {
     link.rt.transport_connected.store(false);
     link.rt.has_valid_mtu.store(false);
     s.refresh_host(host);
+    s.wake_pmtud(false);
 }
 
 void Engine::link_changed(core::Host& host, core::Link& link) {
@@ -417,6 +427,7 @@ void Engine::link_changed(core::Host& host, core::Link& link) {
         KNET_LOG_I(s.log(), KNET_SUB_LINK, "host: %u link: %u is down (disabled)", host.id, link.id);
     s.refresh_host(host);
     s.kick_hb();
+    if (went_down) s.wake_pmtud(false);
 }
 
 void Engine::host_added(core::Host& host) {
@@ -430,6 +441,7 @@ void Engine::host_removed(core::Host& host) {
     for (LinkState& ls : hs->links) release_socket(s, ls);
     s.pmtud_generation.fetch_add(1);
     s.hosts[host.id].reset();
+    s.wake_pmtud(false);
 }
 
 void Engine::policy_changed(core::Host& host) {
@@ -483,8 +495,7 @@ Status Engine::crypto_changed() {
         }
     }
     s.pmtud_generation.fetch_add(1);
-    s.pmtud_force.store(true);
-    s.pmtud_cv.notify_all();
+    s.wake_pmtud(true);
     return {};
 }
 
@@ -502,8 +513,7 @@ Status Engine::compress_changed() {
 void Engine::pmtud_changed() {
     State& s = *impl_;
     s.pmtud_generation.fetch_add(1);
-    s.pmtud_force.store(true);
-    s.pmtud_cv.notify_all();
+    s.wake_pmtud(true);
 }
 
 void Engine::forwarding_changed() {

@@ -144,6 +144,7 @@ public:
     void tick() {
         if (boost_.raised()) apply(boost_.on_tick(mono_ns()));
     }
+    bool needs_tick() const { return boost_.raised(); }
 
     void end_batch() {
         round_wait_start_ = 0;
@@ -703,7 +704,9 @@ void State::rx_main() {
     epoll_event events[32];
     IdleSpin spin;
     while (!stop.load(std::memory_order_relaxed)) {
-        int n = wait_events(rx_epoll.get(), events, 32, spin);
+        // An idle handle sleeps until a packet comes; only a raised backlog
+        // boost needs the periodic tick that may lower it.
+        int n = wait_events(rx_epoll.get(), events, 32, spin, pipe.needs_tick() ? 500 : -1);
         if (stop.load(std::memory_order_relaxed)) break;
         pipe.tick();
         if (n <= 0) continue;

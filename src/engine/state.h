@@ -150,7 +150,8 @@ struct State {
     // pmtud wakeups: replies, forced runs, shutdown
     std::mutex pmtud_mutex;
     std::condition_variable pmtud_cv;
-    std::atomic<bool> pmtud_force{false};
+    std::atomic<bool> pmtud_force{false};  // set under pmtud_mutex (wake_pmtud)
+    bool pmtud_kick = false;                // pmtud_mutex
     std::atomic<uint32_t> pmtud_generation{0};  // bumped on abort (config change)
     // The last PMTUD_REPLY (pmtud_mutex): only one probe is ever outstanding.
     bool reply_ready = false;
@@ -172,6 +173,10 @@ struct State {
     void queue_notify(const Pending& p);
     void fire_pending();  // hb thread: runs the callbacks with no lock held
     void kick_hb();
+    // Makes the PMTUd thread look at its links now: `force` runs discovery
+    // on every link (link up, new MTU settings), otherwise it only takes
+    // note of links gone down or removed (the data MTU may change).
+    void wake_pmtud(bool force);
 
     // ---- helpers used by several threads (Handle::lock held, any mode) ----
     // Recomputes the link selection and reachability of a host; queues a
@@ -212,8 +217,9 @@ struct State {
     bool lock_shared_or_stop();
 
     // epoll_wait for the rx/tx threads: polls while `spin` says so (see
-    // idle_spin.h), then sleeps up to 500 ms.
-    int wait_events(int epfd, epoll_event* events, int max, const IdleSpin& spin);
+    // idle_spin.h), then sleeps up to timeout_ms (-1: until an event; the
+    // wake eventfds carry shutdown and configuration changes).
+    int wait_events(int epfd, epoll_event* events, int max, const IdleSpin& spin, int timeout_ms);
 };
 
 struct Engine::Impl : State {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "engine/state.h"
@@ -17,6 +18,9 @@ namespace {
 constexpr uint64_t kHbMaxSleepNs = 200'000'000ULL;  // reference KNET_THREADS_TIMERES
 constexpr uint64_t kHbMinSleepNs = 1'000'000ULL;
 constexpr size_t kCtlBuf = 1024;
+// The PMTUd thread looks at its links at least this often even when nothing
+// is due: a safety net under the wake-ups of wake_pmtud().
+constexpr uint64_t kPmtudMaxSleepNs = 1'000'000'000ULL;
 
 bool pingable(const core::Link& l) {
     return l.configured && l.enabled && l.transport == KNET_TRANSPORT_UDP &&
@@ -111,10 +115,15 @@ public:
           probe_(std::make_unique_for_overwrite<uint8_t[]>(kProbeBuf)),
           crypt_(std::make_unique_for_overwrite<uint8_t[]>(kProbeBuf + 1024)) {}
 
-    void round(bool force) {
+    // One pass over the links: runs the ones that are due.  Returns when the
+    // next unforced run is due (UINT64_MAX: none is scheduled; a link coming
+    // up forces one).
+    uint64_t round(bool force) {
         std::vector<LinkRef> todo;
-        if (!s_.lock_shared_or_stop()) return;
+        uint64_t next = std::numeric_limits<uint64_t>::max();
+        if (!s_.lock_shared_or_stop()) return next;
         const uint64_t now = mono_ns();
+        const uint32_t interval_s = s_.h.pmtud_interval_s;
         for (knet_node_id_t id : s_.h.host_ids()) {
             core::Host* host = s_.h.find_host(id);
             HostState* hs = s_.host_state(id);
@@ -138,20 +147,31 @@ public:
                     if (ls.pmtud.apply_manual_mtu(s_.h.manual_mtu, p)) set_link_mtu(*host, l, ls);
                     continue;
                 }
-                if (ls.pmtud.due(now, s_.h.pmtud_interval_s, force)) todo.push_back({id, l.id});
+                if (ls.pmtud.due(now, interval_s, force))
+                    todo.push_back({id, l.id});
+                else
+                    next = std::min(next, ls.pmtud.next_due_ns(interval_s));
             }
         }
         update_data_mtu();
         s_.h.lock.unlock_shared();
 
         for (const LinkRef& r : todo) {
-            if (s_.stop.load()) return;
+            if (s_.stop.load()) return next;
             run_link(r, force);
         }
         if (!todo.empty() && s_.lock_shared_or_stop()) {
             update_data_mtu();
+            for (const LinkRef& r : todo) {
+                core::Host* host;
+                core::Link* link;
+                LinkState* ls;
+                if (lookup(r, &host, &link, &ls))
+                    next = std::min(next, ls->pmtud.next_due_ns(s_.h.pmtud_interval_s));
+            }
             s_.h.lock.unlock_shared();
         }
+        return next;
     }
 
     // Handle::lock shared.
@@ -330,15 +350,23 @@ void State::pmtud_main() {
         runner.init_data_mtu();
         h.lock.unlock_shared();
     }
+    // Sleeps until the next run is due or something changed (wake_pmtud),
+    // instead of looking at every link five times a second: on a hub with
+    // many links that pass was most of this thread's cost.
+    uint64_t next_due = 0;
     while (!stop.load()) {
         {
             std::unique_lock lk(pmtud_mutex);
-            pmtud_cv.wait_for(lk, std::chrono::milliseconds(kHbMaxSleepNs / 1'000'000), [this] {
-                return stop.load() || pmtud_force.load();
-            });
+            const uint64_t now = mono_ns();
+            const uint64_t until = std::min(next_due, now + kPmtudMaxSleepNs);
+            if (until > now)
+                pmtud_cv.wait_for(lk, std::chrono::nanoseconds(until - now), [this] {
+                    return stop.load() || pmtud_force.load() || pmtud_kick;
+                });
+            pmtud_kick = false;
         }
         if (stop.load()) break;
-        runner.round(pmtud_force.exchange(false));
+        next_due = runner.round(pmtud_force.exchange(false));
     }
 }
 

@@ -468,7 +468,7 @@ void State::tx_main() {
             (void)!::read(tx_wake.get(), &v, sizeof v);
             continue;
         }
-        int n = wait_events(tx_epoll.get(), events, KNET_DATAFD_MAX + 1, spin);
+        int n = wait_events(tx_epoll.get(), events, KNET_DATAFD_MAX + 1, spin, -1);
         if (stop.load(std::memory_order_relaxed)) break;
         if (n <= 0) continue;
         bool locked = false, saw_data = false;

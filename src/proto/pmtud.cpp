@@ -156,6 +156,20 @@ bool LinkPmtud::due(uint64_t now_ns, uint32_t interval_s, bool force) const {
     return now_ns - last_run_ns_ >= sat_mul(interval_s, 1'000'000'000ULL);
 }
 
+uint64_t LinkPmtud::next_due_ns(uint32_t interval_s) const {
+    if (running_) {
+        return std::numeric_limits<uint64_t>::max();
+    }
+    uint64_t at = 0;
+    if (has_failure_) {
+        at = sat_add(last_failure_ns_, kRetryAfterFailureNs);
+    }
+    if (has_last_run_) {
+        at = std::max(at, sat_add(last_run_ns_, sat_mul(interval_s, 1'000'000'000ULL)));
+    }
+    return at;
+}
+
 uint64_t LinkPmtud::reply_wait_us(uint32_t mult) const {
     const uint64_t base = params_.pong_timeout_adj_us;
     if (!params_.crypto.in_use) {

@@ -172,6 +172,10 @@ public:
     // the next unforced run waits at least one second, so a link whose sends
     // fail cannot spin.
     bool due(uint64_t now_ns, uint32_t interval_s, bool force) const;
+    // The earliest time at which an unforced run becomes due (0: already
+    // due; UINT64_MAX while a run is going on), so the engine can sleep
+    // until then instead of polling.
+    uint64_t next_due_ns(uint32_t interval_s) const;
 
     // Starts a run; the first step is always SendProbe (or Failed).
     PmtudStep start(const PmtudParams& params, uint64_t now_ns);

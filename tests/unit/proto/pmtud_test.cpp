@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <vector>
 
 namespace knet::proto {
@@ -443,6 +444,38 @@ TEST(Pmtud, FailedRunRetriesAfterOneSecondNotBefore) {
     EXPECT_FALSE(p.due(ms(500), 60, false));
     EXPECT_TRUE(p.due(ms(500), 60, true));
     EXPECT_TRUE(p.due(ms(1005), 60, false));
+}
+
+// next_due_ns() is the first time due() turns true, so a runner that sleeps
+// until then misses nothing.
+TEST(Pmtud, NextDueIsWhenDueTurnsTrue) {
+    LinkPmtud p;
+    p.reset(482, true);
+    EXPECT_EQ(p.next_due_ns(60), 0u);  // never ran: at once
+
+    Path path;
+    RunResult r = drive(p, params_for(IpFamily::V4), path, ms(10));
+    ASSERT_EQ(r.last.action, PmtudStep::Action::Done);
+    const uint64_t at = p.next_due_ns(60);
+    EXPECT_EQ(at, r.end + ms(60'000));
+    EXPECT_FALSE(p.due(at - 1, 60, false));
+    EXPECT_TRUE(p.due(at, 60, false));
+    EXPECT_EQ(p.next_due_ns(5), r.end + ms(5'000));  // follows the interval
+
+    p.on_link_down();
+    EXPECT_EQ(p.next_due_ns(60), 0u);
+
+    p.start(params_for(IpFamily::V4), r.end);
+    EXPECT_EQ(p.next_due_ns(60), std::numeric_limits<uint64_t>::max());  // running
+
+    // A failed run: one second later, not before.
+    LinkPmtud f;
+    f.reset(482, true);
+    f.start(params_for(IpFamily::V4), ms(5));
+    f.on_send_result(ProbeSendResult::HardError, 0, ms(5));
+    const uint64_t retry = f.next_due_ns(60);
+    EXPECT_FALSE(f.due(retry - 1, 60, false));
+    EXPECT_TRUE(f.due(retry, 60, false));
 }
 
 TEST(Pmtud, ManualMtu) {
