@@ -22,6 +22,14 @@ constexpr size_t kCtlBuf = 1024;
 // is due: a safety net under the wake-ups of wake_pmtud().
 constexpr uint64_t kPmtudMaxSleepNs = 1'000'000'000ULL;
 
+// How early a ping (or a once-a-second adjustment) may go when the thread is
+// awake anyway: 1/16 of the ping interval, at most 20 ms.  Links whose pings
+// fall in one window are then pinged in one wake-up from then on.
+uint64_t coalesce_window_ns(uint64_t ping_interval_ms) {
+    constexpr uint64_t kMaxNs = 20'000'000ULL;
+    return std::min<uint64_t>(ping_interval_ms * 1'000'000ULL / 16, kMaxNs);
+}
+
 bool pingable(const core::Link& l) {
     return l.configured && l.enabled && l.transport == KNET_TRANSPORT_UDP &&
            (!l.dynamic || l.rt.dynconnected.load(std::memory_order_acquire));
@@ -50,7 +58,8 @@ void State::hb_main() {
                 proto::HeartbeatTick t;
                 {
                     std::lock_guard g(link.rt.mutex);
-                    t = untimed ? ls.hb.force_ping(now, tc) : ls.hb.tick(now, tc);
+                    t = untimed ? ls.hb.force_ping(now, tc)
+                                : ls.hb.tick(now, tc, coalesce_window_ns(link.ping_interval_ms));
                 }
                 if (t.send_ping) {
                     proto::PingPayload p;

@@ -82,15 +82,16 @@ std::optional<LinkTransition> LinkHeartbeat::force_down(LinkChangeReason reason)
     return go_down(reason);
 }
 
-HeartbeatTick LinkHeartbeat::tick(uint64_t now_ns, bool transport_connected) {
-    return run(now_ns, transport_connected, true);
+HeartbeatTick LinkHeartbeat::tick(uint64_t now_ns, bool transport_connected, uint64_t early_ns) {
+    return run(now_ns, transport_connected, true, early_ns);
 }
 
 HeartbeatTick LinkHeartbeat::force_ping(uint64_t now_ns, bool transport_connected) {
-    return run(now_ns, transport_connected, false);
+    return run(now_ns, transport_connected, false, 0);
 }
 
-HeartbeatTick LinkHeartbeat::run(uint64_t now_ns, bool transport_connected, bool timed) {
+HeartbeatTick LinkHeartbeat::run(uint64_t now_ns, bool transport_connected, bool timed,
+                                 uint64_t early_ns) {
     HeartbeatTick out;
     if (!transport_connected) {
         out.transition = go_down(LinkChangeReason::TransportDisconnected);
@@ -98,11 +99,14 @@ HeartbeatTick LinkHeartbeat::run(uint64_t now_ns, bool transport_connected, bool
         return out;
     }
 
+    // Deadlines of pings and adjustments are compared with this.
+    const uint64_t soon_ns = sat_add(now_ns, early_ns);
+
     // Once a second: shrink the backoff and fold the latency into the timeout.
     if (!adjust_armed_) {
         adjust_armed_ = true;
         next_adjust_ns_ = sat_add(now_ns, kTimeoutAdjustPeriodNs);
-    } else if (now_ns >= next_adjust_ns_) {
+    } else if (soon_ns >= next_adjust_ns_) {
         if (backoff_ > 1) {
             --backoff_;
         }
@@ -112,7 +116,7 @@ HeartbeatTick LinkHeartbeat::run(uint64_t now_ns, bool transport_connected, bool
 
     const uint64_t interval_ns = sat_mul(cfg_.ping_interval_ms, kNsPerMs);
     const bool interval_elapsed =
-        !has_ping_ || now_ns < ping_last_ns_ || now_ns - ping_last_ns_ >= interval_ns;
+        !has_ping_ || now_ns < ping_last_ns_ || soon_ns - ping_last_ns_ >= interval_ns;
     if (interval_elapsed || !timed) {
         out.send_ping = true;
         out.ping_timed = timed;

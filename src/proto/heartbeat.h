@@ -8,7 +8,8 @@
 //
 // Semantics (libknet 1.x compatible):
 //  * A ping is due when ping_interval has elapsed since the last ping (timed
-//    pings), or immediately when the data path forces one (untimed pings, sent
+//    pings; the engine may take it up to a small window early, see tick()),
+//    or immediately when the data path forces one (untimed pings, sent
 //    every SEQ_MAX/8 data packets).  The ping carries the sender's monotonic
 //    send time; the peer echoes it back in the pong.
 //  * latency of a pong = now - echoed send time.  A pong whose latency exceeds
@@ -136,7 +137,13 @@ public:
     // Periodic processing at time now: link-down if the transport is not
     // connected, once-a-second timeout adjustment, a timed ping if due, then
     // the pong timeout check.
-    HeartbeatTick tick(uint64_t now_ns, bool transport_connected = true);
+    //
+    // early_ns lets a timer serving many links wake once for deadlines that
+    // are close together: a ping or adjustment falling due within early_ns
+    // of now is done now.  Links pinged in the same wake-up then share their
+    // next deadline, so they stay together.  A ping is never late and never
+    // more than early_ns early; the pong timeout is never taken early.
+    HeartbeatTick tick(uint64_t now_ns, bool transport_connected = true, uint64_t early_ns = 0);
 
     // Like tick() but sends an untimed ping regardless of the interval (the
     // data path forcing a ping for sequence-number sync).
@@ -173,7 +180,7 @@ public:
 private:
     void recompute_timeout_adj();
     std::optional<LinkTransition> go_down(LinkChangeReason reason);
-    HeartbeatTick run(uint64_t now_ns, bool transport_connected, bool timed);
+    HeartbeatTick run(uint64_t now_ns, bool transport_connected, bool timed, uint64_t early_ns);
 
     HeartbeatConfig cfg_;
     bool connected_ = false;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 
 namespace knet::proto {
@@ -89,6 +90,57 @@ TEST(Heartbeat, FirstTickPingsThenRespectsInterval) {
     EXPECT_FALSE(hb.tick(ms(500)).send_ping);
     EXPECT_FALSE(hb.tick(ms(1004)).send_ping);
     EXPECT_TRUE(hb.tick(ms(1005)).send_ping);
+}
+
+TEST(Heartbeat, EarlyWindowPingsAndAdjustsSoonerButNeverTimesOutSooner) {
+    LinkHeartbeat hb;
+    ASSERT_TRUE(hb.tick(0).send_ping);  // arms the adjustment for 1 s
+    hb.on_pong(0, us(100));
+    // a ping due at 1000 ms goes at 980 ms with a 20 ms window, not before
+    EXPECT_FALSE(hb.tick(ms(979), true, ms(20)).send_ping);
+    EXPECT_EQ(hb.backoff(), kPongTimeoutBackoff);
+    HeartbeatTick t = hb.tick(ms(980), true, ms(20));
+    EXPECT_TRUE(t.send_ping);
+    EXPECT_EQ(t.ping_time_ns, ms(980));
+    EXPECT_EQ(hb.backoff(), kPongTimeoutBackoff - 1);  // the adjustment went too
+    // from then on it runs from the early ping: next due at 1980 ms
+    EXPECT_EQ(hb.next_deadline_ns(), ms(1980));
+    EXPECT_FALSE(hb.tick(ms(1959), true, ms(20)).send_ping);
+    EXPECT_TRUE(hb.tick(ms(1980)).send_ping);
+
+    // the pong timeout is not brought forward by the window
+    LinkHeartbeat up;
+    for (uint64_t s = 0; s <= 11; ++s) {
+        HeartbeatTick p = up.tick(ms(1000) * s);
+        up.on_pong(p.ping_time_ns, p.ping_time_ns + us(100));
+    }
+    ASSERT_TRUE(up.connected());
+    ASSERT_EQ(up.backoff(), 1u);
+    const uint64_t down_at = up.pong_last_ns() + up.pong_timeout_adj_us() * 1000;
+    EXPECT_FALSE(up.tick(down_at - 1, true, ms(20)).transition);
+    EXPECT_TRUE(up.tick(down_at, true, ms(20)).transition);
+}
+
+// Two links pinged a few ms apart: a timer that serves both with a window
+// wakes once per interval for the pair instead of once per link.
+TEST(Heartbeat, EarlyWindowMergesCloseLinksForGood) {
+    auto wakeups_in_20s = [](uint64_t window_ns, LinkHeartbeat& a, LinkHeartbeat& b) {
+        a.tick(0);
+        b.tick(ms(3));
+        int n = 0;
+        for (;;) {
+            const uint64_t now = std::min(a.next_deadline_ns(), b.next_deadline_ns());
+            if (now > ms(20'000)) return n;
+            ++n;
+            a.tick(now, true, window_ns);
+            b.tick(now, true, window_ns);
+        }
+    };
+    LinkHeartbeat a0, b0, a1, b1;
+    EXPECT_EQ(wakeups_in_20s(0, a0, b0), 39);  // 1000, 1003, 2000, 2003 ... 20000 ms
+    EXPECT_EQ(wakeups_in_20s(ms(20), a1, b1), 20);
+    EXPECT_EQ(a1.ping_last_ns(), b1.ping_last_ns());
+    EXPECT_EQ(a1.next_deadline_ns(), b1.next_deadline_ns());
 }
 
 TEST(Heartbeat, UntimedPingIgnoresInterval) {
