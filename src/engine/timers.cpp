@@ -18,8 +18,8 @@ namespace {
 constexpr uint64_t kHbMaxSleepNs = 200'000'000ULL;  // reference KNET_THREADS_TIMERES
 constexpr uint64_t kHbMinSleepNs = 1'000'000ULL;
 constexpr size_t kCtlBuf = 1024;
-// The PMTUd thread looks at its links at least this often even when nothing
-// is due: a safety net under the wake-ups of wake_pmtud().
+// The PMTUd thread looks at its links at least this often: the links that
+// just ran come due no sooner, and it is a safety net under wake_pmtud().
 constexpr uint64_t kPmtudMaxSleepNs = 1'000'000'000ULL;
 
 // How early a ping (or a once-a-second adjustment) may go when the thread is
@@ -125,8 +125,8 @@ public:
           crypt_(std::make_unique_for_overwrite<uint8_t[]>(kProbeBuf + 1024)) {}
 
     // One pass over the links: runs the ones that are due.  Returns when the
-    // next unforced run is due (UINT64_MAX: none is scheduled; a link coming
-    // up forces one).
+    // next unforced run of a link that did not run is due (UINT64_MAX: none
+    // is scheduled; a link coming up forces one).
     uint64_t round(bool force) {
         std::vector<LinkRef> todo;
         uint64_t next = std::numeric_limits<uint64_t>::max();
@@ -171,15 +171,11 @@ public:
         }
         if (!todo.empty() && s_.lock_shared_or_stop()) {
             update_data_mtu();
-            for (const LinkRef& r : todo) {
-                core::Host* host;
-                core::Link* link;
-                LinkState* ls;
-                if (lookup(r, &host, &link, &ls))
-                    next = std::min(next, ls->pmtud.next_due_ns(s_.h.pmtud_interval_s));
-            }
             s_.h.lock.unlock_shared();
         }
+        // The links that just ran are not due again for a second at least
+        // (interval >= 1 s, retry after a failure 1 s): the caller's 1 s cap
+        // on its sleep covers them.
         return next;
     }
 
@@ -370,7 +366,7 @@ void State::pmtud_main() {
             const uint64_t until = std::min(next_due, now + kPmtudMaxSleepNs);
             if (until > now)
                 pmtud_cv.wait_for(lk, std::chrono::nanoseconds(until - now), [this] {
-                    return stop.load() || pmtud_force.load() || pmtud_kick;
+                    return stop.load() || pmtud_kick;  // wake_pmtud(force) kicks too
                 });
             pmtud_kick = false;
         }
