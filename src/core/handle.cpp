@@ -46,7 +46,8 @@ Handle::~Handle() = default;
 Host* Handle::add_host(knet_node_id_t id) {
     if (host_index_[id]) return nullptr;
     host_index_[id] = std::make_unique<Host>(id);
-    host_ids_.insert(std::lower_bound(host_ids_.begin(), host_ids_.end(), id), id);
+    // Newest first: the order libknet's knet_host_get_host_list() reports.
+    host_ids_.insert(host_ids_.begin(), id);
     return host_index_[id].get();
 }
 

@@ -138,7 +138,8 @@ public:
     Host* find_host(knet_node_id_t id) const { return host_index_[id].get(); }
     Host* add_host(knet_node_id_t id);      // nullptr if it exists already
     void remove_host(knet_node_id_t id);
-    // Ids of configured hosts, in ascending order.
+    // Ids of configured hosts, newest first (the order knet_host_get_host_list()
+    // reports them in).
     const std::vector<knet_node_id_t>& host_ids() const { return host_ids_; }
 
     // ---- channels (Handle::lock) ----
