@@ -96,6 +96,7 @@ int use_config(knet_handle* k, uint8_t config_num) {
         (void)k->engine->crypto_changed();
         return fail(s.error());
     }
+    k->engine->crypto_use_changed();
     return succeed();
 }
 

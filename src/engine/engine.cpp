@@ -82,6 +82,21 @@ void State::wake_pmtud(bool force) {
     pmtud_cv.notify_all();
 }
 
+void State::reset_data_mtu(uint8_t subsystem) {
+    const uint32_t mtu = proto::min_data_mtu(crypto_overhead());
+    {
+        std::lock_guard g(data_mtu_mutex);
+        data_mtu_epoch.fetch_add(1);
+        h.data_mtu.store(mtu);
+    }
+    KNET_LOG_D(log(), subsystem, "PMTUd has been reset to default");
+    Pending p{};
+    p.kind = Pending::Kind::Pmtud;
+    p.pmtud_fn = h.pmtud_notify;
+    p.mtu = mtu;
+    if (p.pmtud_fn.fn) queue_notify(p);
+}
+
 void State::queue_notify(const Pending& p) {
     {
         std::lock_guard g(notify_mutex);
@@ -240,6 +255,7 @@ void State::link_transition(core::Host& host, core::Link& link, bool connected, 
     KNET_LOG_I(log(), KNET_SUB_LINK, "host: %u link: %u is %s (%s)", host.id, link.id,
                connected ? "up" : "down", why);
     refresh_host(host);
+    if (connected) reset_data_mtu(KNET_SUB_LINK);
     wake_pmtud(connected);
 }
 
@@ -277,6 +293,8 @@ Result<std::unique_ptr<Engine>> Engine::start(core::Handle& h) {
     if (::epoll_ctl(s.rx_epoll.get(), EPOLL_CTL_ADD, s.rx_wake.get(), &ev) != 0 ||
         ::epoll_ctl(s.tx_epoll.get(), EPOLL_CTL_ADD, s.tx_wake.get(), &ev) != 0)
         return Error{errno};
+    // The data MTU is known from the start: the minimum, until PMTUd has run.
+    h.data_mtu.store(proto::min_data_mtu(s.crypto_overhead()));
     try {
         s.rx_thread = std::thread([&s] { s.rx_main(); });
         s.tx_thread = std::thread([&s] { s.tx_main(); });
@@ -362,7 +380,7 @@ Status Engine::link_configured(core::Host& host, core::Link& link) {
     const uint32_t mtu = proto::initial_link_mtu(link.dynamic, fam, proto::kPmtudUdpOverhead, co);
     ls.pmtud.reset(mtu, true);
     link.rt.mtu.store(mtu);
-    link.rt.proto_overhead.store(proto::link_proto_overhead(fam, proto::kPmtudUdpOverhead, co));
+    link.rt.proto_overhead.store(0);  // until the link's first PMTUd run
     link.rt.has_valid_mtu.store(true);
     link.rt.connected.store(false);
     link.rt.dynconnected.store(false);
@@ -489,7 +507,9 @@ Status Engine::crypto_changed() {
         core::Host* host = s.h.find_host(id);
         if (!host) continue;
         for (core::Link& l : host->links) {
-            if (!l.configured || l.transport != KNET_TRANSPORT_UDP) continue;
+            // Links that have not had a PMTUd run yet report 0 until they do.
+            if (!l.configured || l.transport != KNET_TRANSPORT_UDP || !l.rt.proto_overhead.load())
+                continue;
             l.rt.proto_overhead.store(
                 proto::link_proto_overhead(family_of(l), proto::kPmtudUdpOverhead, co));
         }
@@ -508,6 +528,12 @@ Status Engine::compress_changed() {
     }
     s.compressor = std::move(c.value());
     return {};
+}
+
+void Engine::crypto_use_changed() {
+    State& s = *impl_;
+    s.reset_data_mtu(KNET_SUB_CRYPTO);
+    s.wake_pmtud(true);
 }
 
 void Engine::pmtud_changed() {

@@ -78,6 +78,7 @@ struct LinkState {
     bool prev_enabled = false;    // to detect enable/disable in link_changed
     // pmtud thread (and hooks under the exclusive lock)
     proto::LinkPmtud pmtud;
+    uint32_t mtu_epoch = 0;  // State::data_mtu_epoch when its MTU was measured
     // Handle::lock
     int fd = -1;  // UDP socket (shared with other links of the same source)
 };
@@ -153,6 +154,11 @@ struct State {
     std::atomic<bool> pmtud_force{false};  // set under pmtud_mutex (wake_pmtud)
     bool pmtud_kick = false;                // pmtud_mutex
     std::atomic<uint32_t> pmtud_generation{0};  // bumped on abort (config change)
+    // Bumped by reset_data_mtu() (under data_mtu_mutex, which also covers
+    // the PMTUd thread's recomputation): link MTUs measured before it are
+    // stale and do not count towards the data MTU.
+    std::mutex data_mtu_mutex;
+    std::atomic<uint32_t> data_mtu_epoch{0};
     // The last PMTUD_REPLY (pmtud_mutex): only one probe is ever outstanding.
     bool reply_ready = false;
     knet_node_id_t reply_host = 0;
@@ -177,6 +183,11 @@ struct State {
     // on every link (link up, new MTU settings), otherwise it only takes
     // note of links gone down or removed (the data MTU may change).
     void wake_pmtud(bool force);
+    // As libknet does when a link comes up or the crypto in use changes:
+    // the data MTU goes back to its minimum for the TX crypto (notified),
+    // so nothing is sent too big for the new path or overhead until the
+    // forced PMTUd run that follows has measured the links again.
+    void reset_data_mtu(uint8_t subsystem);
 
     // ---- helpers used by several threads (Handle::lock held, any mode) ----
     // Recomputes the link selection and reachability of a host; queues a

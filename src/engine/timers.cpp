@@ -152,8 +152,11 @@ public:
                 }
                 if (!ping_size) continue;
                 if (s_.h.manual_mtu) {
+                    // Computed from the current settings: never stale.
+                    const uint32_t epoch = s_.data_mtu_epoch.load();
                     proto::PmtudParams p = params(l, ls);
-                    if (ls.pmtud.apply_manual_mtu(s_.h.manual_mtu, p)) set_link_mtu(*host, l, ls);
+                    if (ls.pmtud.apply_manual_mtu(s_.h.manual_mtu, p)) set_link_mtu(*host, l, ls, epoch);
+                    ls.mtu_epoch = epoch;
                     continue;
                 }
                 if (ls.pmtud.due(now, interval_s, force))
@@ -179,11 +182,6 @@ public:
         return next;
     }
 
-    // Handle::lock shared.
-    void init_data_mtu() {
-        if (s_.h.data_mtu.load() == 0) s_.h.data_mtu.store(proto::min_data_mtu(s_.crypto_overhead()));
-    }
-
 private:
     static constexpr size_t kProbeBuf = proto::kPmtudSizeMax + 64;
 
@@ -201,7 +199,9 @@ private:
     }
 
     // Handle::lock shared.
-    void set_link_mtu(core::Host& host, core::Link& l, LinkState& ls) {
+    // `epoch`: State::data_mtu_epoch when the measurement began.
+    void set_link_mtu(core::Host& host, core::Link& l, LinkState& ls, uint32_t epoch) {
+        ls.mtu_epoch = epoch;
         const uint32_t old = l.rt.mtu.exchange(ls.pmtud.mtu());
         const bool was = l.rt.has_valid_mtu.exchange(ls.pmtud.has_valid_mtu());
         if (old != ls.pmtud.mtu())
@@ -212,14 +212,17 @@ private:
 
     // Handle::lock shared.
     void update_data_mtu() {
-        init_data_mtu();
+        std::lock_guard g(s_.data_mtu_mutex);
+        const uint32_t epoch = s_.data_mtu_epoch.load();
         std::vector<uint32_t> mtus;
         for (knet_node_id_t id : s_.h.host_ids()) {
             core::Host* host = s_.h.find_host(id);
-            if (!host) continue;
+            HostState* hs = s_.host_state(id);
+            if (!host || !hs) continue;
             for (core::Link& l : host->links) {
                 if (!l.configured || !l.enabled || l.transport != KNET_TRANSPORT_UDP) continue;
                 if (!l.rt.connected.load() || !l.rt.has_valid_mtu.load()) continue;
+                if (hs->links[l.id].mtu_epoch != epoch) continue;  // measured before a reset
                 mtus.push_back(l.rt.mtu.load());
             }
         }
@@ -256,7 +259,13 @@ private:
             return;
         }
         KNET_LOG_D(s_.log(), KNET_SUB_PMTUD, "Starting PMTUD for host: %u link: %u", r.host, r.link);
-        step = ls->pmtud.start(params(*link, *ls), mono_ns());
+        const proto::PmtudParams p = params(*link, *ls);
+        // knet_link_status.proto_overhead is filled in from the link's first
+        // PMTUd run on (man knet_link_get_status), with the crypto of that run.
+        link->rt.proto_overhead.store(
+            proto::link_proto_overhead(p.family, p.transport_overhead, p.crypto));
+        const uint32_t epoch = s_.data_mtu_epoch.load();
+        step = ls->pmtud.start(p, mono_ns());
         s_.h.lock.unlock_shared();
 
         for (;;) {
@@ -297,7 +306,7 @@ private:
                 KNET_LOG_W(s_.log(), KNET_SUB_PMTUD,
                            "possible MTU misconfiguration detected for host %u link %u", r.host,
                            r.link);
-            set_link_mtu(*host, *link, *ls);
+            set_link_mtu(*host, *link, *ls, epoch);
             s_.h.lock.unlock_shared();
             return;
         }
@@ -351,10 +360,6 @@ private:
 
 void State::pmtud_main() {
     PmtudRunner runner(*this);
-    if (lock_shared_or_stop()) {
-        runner.init_data_mtu();
-        h.lock.unlock_shared();
-    }
     // Sleeps until the next run is due or something changed (wake_pmtud),
     // instead of looking at every link five times a second: on a hub with
     // many links that pass was most of this thread's cost.

@@ -1,0 +1,104 @@
+// The data MTU an application sees (knet_handle_pmtud_get and the PMTUd
+// notification), as libknet reports it: the minimum until PMTUd has
+// measured the links, back to the minimum when a link comes up or the
+// crypto in use changes (the new path or overhead may not take the old
+// size), then what the new measurement found, never a value measured before
+// the change.  And knet_link_status.proto_overhead, filled in from the
+// link's first PMTUd run on (man knet_link_get_status).
+#include <mutex>
+#include <vector>
+
+#include "common.h"
+
+using namespace rob;
+
+namespace {
+
+// libknet's minimum data MTU: 576 bytes (the smallest IPv4 MTU) less the
+// worst-case IP and transport overhead (IPv6 40 + 8, SCTP 12) and the knet
+// data header (34); with aes256+sha256 also the salt (16), the hash (32) and
+// the cipher's padding block.
+constexpr unsigned kMinDataMtu = 482;
+constexpr unsigned kMinDataMtuAes256Sha256 = 421;
+
+struct MtuNotes {
+    std::mutex m;
+    std::vector<unsigned> seen;
+    std::vector<unsigned> get() {
+        std::lock_guard g(m);
+        return seen;
+    }
+};
+
+void on_mtu(void* priv, unsigned int mtu) {
+    auto* n = static_cast<MtuNotes*>(priv);
+    std::lock_guard g(n->m);
+    n->seen.push_back(mtu);
+}
+
+unsigned data_mtu(const Node& n) {
+    unsigned v = 0;
+    return knet_handle_pmtud_get(n.h, &v) == 0 ? v : 0;
+}
+
+void use_crypto(Node& n) {
+    knet_handle_crypto_cfg cfg{};
+    snprintf(cfg.crypto_model, sizeof cfg.crypto_model, "openssl");
+    snprintf(cfg.crypto_cipher_type, sizeof cfg.crypto_cipher_type, "aes256");
+    snprintf(cfg.crypto_hash_type, sizeof cfg.crypto_hash_type, "sha256");
+    memset(cfg.private_key, 0x33, sizeof cfg.private_key);
+    cfg.private_key_len = 256;
+    ASSERT_EQ(knet_handle_crypto_set_config(n.h, &cfg, 1), 0);
+    ASSERT_EQ(knet_handle_crypto_use_config(n.h, 1), 0);
+}
+
+TEST(DataMtu, MinimumUntilMeasuredAndAfterEachChange) {
+    MtuNotes notes;  // outlives the handles that call on_mtu
+    Node a(1, 1), b(2, 2);
+    EXPECT_EQ(data_mtu(a), kMinDataMtu) << "a new handle reports the minimum";
+    ASSERT_EQ(knet_handle_enable_pmtud_notify(a.h, &notes, on_mtu), 0);
+
+    // Configured, not enabled: no PMTUd run yet, so no overhead reported.
+    ASSERT_EQ(a.link(2, 0, 2, 0, false), 0);
+    EXPECT_EQ(a.lstatus(2, 0).proto_overhead, 0u);
+    ASSERT_EQ(b.link(1, 0, 1), 0);
+    ASSERT_EQ(knet_link_set_enable(a.h, 2, 0, 1), 0);
+
+    ASSERT_TRUE(wait_until([&] { return a.reachable(2) && data_mtu(a) > kMinDataMtu; }, 10))
+        << "PMTUd did not raise the data MTU";
+    const unsigned clear_mtu = data_mtu(a);
+    const knet_link_status st = a.lstatus(2, 0);
+    EXPECT_EQ(st.proto_overhead, 54u) << "IPv4 20 + UDP 8 + knet headers 26";
+    EXPECT_EQ(st.mtu, clear_mtu);
+    {
+        // The link coming up reset the data MTU, then the measurement came.
+        auto seen = notes.get();
+        ASSERT_GE(seen.size(), 2u);
+        EXPECT_EQ(seen.front(), kMinDataMtu);
+        EXPECT_EQ(seen.back(), clear_mtu);
+    }
+
+    // The crypto in use changes on A first: B, without the key yet, cannot
+    // answer A's encrypted probes, so A stays at the minimum until it has.
+    const size_t before = notes.get().size();
+    use_crypto(a);
+    EXPECT_EQ(data_mtu(a), kMinDataMtuAes256Sha256) << "the crypto switch resets the data MTU";
+    use_crypto(b);
+    ASSERT_TRUE(wait_until([&] { return data_mtu(a) > kMinDataMtuAes256Sha256; }, 10))
+        << "PMTUd did not measure the links again with crypto";
+    // Settled: the last notification is what pmtud_get reports.
+    ASSERT_TRUE(wait_until([&] { return notes.get().back() == data_mtu(a); }, 5));
+    const unsigned crypto_mtu = data_mtu(a);
+    EXPECT_LT(crypto_mtu, clear_mtu) << "crypto adds overhead";
+    EXPECT_EQ(a.lstatus(2, 0).proto_overhead, 54u + 16 + 32) << "plus salt and hash";
+    auto seen = notes.get();
+    ASSERT_GT(seen.size(), before);
+    EXPECT_EQ(seen[before], kMinDataMtuAes256Sha256);
+    for (size_t i = before; i < seen.size(); ++i)
+        EXPECT_TRUE(seen[i] == kMinDataMtuAes256Sha256 || seen[i] == crypto_mtu)
+            << "notification " << i << ": " << seen[i] << " (a value measured before the switch)";
+}
+
+}  // namespace
+
+ROB_MAIN()
