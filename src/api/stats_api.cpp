@@ -21,6 +21,7 @@ KNET_EXPORT int knet_handle_get_stats(knet_handle_t knet_h,
         std::lock_guard<std::mutex> g(k->core.rt.stats_mutex);
         copy = k->core.rt.stats;
     }
+    copy.tx_crypt_packets += k->core.rt.tx_crypt_control_packets.load(std::memory_order_relaxed);
     copy.size = sizeof(knet_handle_stats);
     // Older callers pass a smaller struct: never write past struct_size.
     std::memcpy(stats, &copy, std::min(struct_size, sizeof(copy)));
@@ -38,6 +39,7 @@ KNET_EXPORT int knet_handle_clear_stats(knet_handle_t knet_h,
     {
         std::lock_guard<std::mutex> g(k->core.rt.stats_mutex);
         k->core.rt.stats = knet_handle_stats{};
+        k->core.rt.tx_crypt_control_packets.store(0, std::memory_order_relaxed);
     }
     if (clear_option == KNET_CLEARSTATS_HANDLE_AND_LINK) {
         for (knet_node_id_t id : k->core.host_ids()) {

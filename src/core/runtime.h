@@ -44,6 +44,9 @@ struct HandleRuntime {
     // means "no sample yet" (the reference starts it at UINT64_MAX).
     mutable std::mutex stats_mutex;
     knet_handle_stats stats{};
+    // Encrypted pings, pongs and PMTUd packets: libknet's tx_crypt_packets
+    // counts them with the data packets (without their times).
+    std::atomic<uint64_t> tx_crypt_control_packets{0};
 };
 
 }  // namespace knet::core

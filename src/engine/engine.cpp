@@ -162,6 +162,7 @@ int State::send_control(core::Link& link, const LinkState& ls, const uint8_t* pk
     if (const crypto::Instance* c = tx_crypto()) {
         Status st = c->encrypt(pkt, len, scratch, scratch_cap, &out_len);
         if (!st) return st.error();
+        h.rt.tx_crypt_control_packets.fetch_add(1, std::memory_order_relaxed);
         out = scratch;
     }
     *wire_len = out_len;

@@ -444,7 +444,9 @@ private:
             }
             hstats_.rx_compress.add(mono_ns() - t0);
             hstats_.rx_compressed_original_bytes += r.value();
-            hstats_.rx_compressed_size_bytes += payload.size();
+            // As libknet counts it: with the DATA fields of the header.
+            hstats_.rx_compressed_size_bytes +=
+                payload.size() + proto::kDataHeaderSize - proto::kHeaderSize;
             hstats_.dirty = true;
             payload = {dst, r.value()};
             reassembled = false;

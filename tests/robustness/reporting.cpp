@@ -1,10 +1,12 @@
-// The data MTU an application sees (knet_handle_pmtud_get and the PMTUd
-// notification), as libknet reports it: the minimum until PMTUd has
-// measured the links, back to the minimum when a link comes up or the
-// crypto in use changes (the new path or overhead may not take the old
-// size), then what the new measurement found, never a value measured before
-// the change.  And knet_link_status.proto_overhead, filled in from the
-// link's first PMTUd run on (man knet_link_get_status).
+// What a handle reports, as libknet reports it.
+//
+// The data MTU (knet_handle_pmtud_get and the PMTUd notification): the
+// minimum until PMTUd has measured the links, back to the minimum when a
+// link comes up or the crypto in use changes (the new path or overhead may
+// not take the old size), then what the new measurement found, never a
+// value measured before the change.  knet_link_status.proto_overhead, filled
+// in from the link's first PMTUd run on (man knet_link_get_status).  And the
+// handle's crypto and compression counters.
 #include <mutex>
 #include <vector>
 
@@ -97,6 +99,56 @@ TEST(DataMtu, MinimumUntilMeasuredAndAfterEachChange) {
     for (size_t i = before; i < seen.size(); ++i)
         EXPECT_TRUE(seen[i] == kMinDataMtuAes256Sha256 || seen[i] == crypto_mtu)
             << "notification " << i << ": " << seen[i] << " (a value measured before the switch)";
+}
+
+TEST(HandleStats, CryptoAndCompressionCountersAsLibknet) {
+    Node a(1, 1), b(2, 2);
+    for (Node* n : {&a, &b}) {
+        use_crypto(*n);
+        knet_handle_compress_cfg cc{};
+        snprintf(cc.compress_model, sizeof cc.compress_model, "zlib");
+        cc.compress_level = 5;
+        ASSERT_EQ(knet_handle_compress(n->h, &cc), 0);
+    }
+    ASSERT_EQ(a.link(2, 0, 2), 0);
+    ASSERT_EQ(b.link(1, 0, 1), 0);
+    ASSERT_TRUE(wait_until([&] { return a.reachable(2) && b.reachable(1); }, 10));
+    ASSERT_EQ(knet_handle_clear_stats(a.h, KNET_CLEARSTATS_HANDLE_AND_LINK), 0);
+    ASSERT_EQ(knet_handle_clear_stats(b.h, KNET_CLEARSTATS_HANDLE_AND_LINK), 0);
+
+    const std::string text(3000, 'z');  // compresses, one fragment each
+    constexpr int kMsgs = 20;
+    for (int i = 0; i < kMsgs; ++i) ASSERT_EQ(a.send(text.data(), text.size()), 3000);
+    int got = 0;
+    drain(b, 300, [&](const uint8_t*, size_t len) { got += len == text.size(); });
+    ASSERT_EQ(got, kMsgs);
+    usleep(250 * 1000);  // at least one ping (100 ms interval) after the data
+
+    const knet_link_status before = a.lstatus(2, 0);
+    knet_handle_stats sa{}, sb{};
+    ASSERT_EQ(knet_handle_get_stats(a.h, &sa, sizeof sa), 0);
+    ASSERT_EQ(knet_handle_get_stats(b.h, &sb, sizeof sb), 0);
+    const knet_link_status after = a.lstatus(2, 0);
+    auto sent = [](const knet_link_status& s) {
+        return s.stats.tx_data_packets + s.stats.tx_ping_packets + s.stats.tx_pong_packets +
+               s.stats.tx_pmtu_packets;
+    };
+    // Every encrypted packet, the pings, pongs and PMTUd ones included.
+    EXPECT_EQ(before.stats.tx_data_packets, static_cast<uint64_t>(kMsgs));
+    EXPECT_GE(sa.tx_crypt_packets, sent(before));
+    EXPECT_LE(sa.tx_crypt_packets, sent(after));
+    EXPECT_GT(sa.tx_crypt_packets, static_cast<uint64_t>(kMsgs));
+
+    EXPECT_EQ(sa.tx_compressed_packets, static_cast<uint64_t>(kMsgs));
+    EXPECT_EQ(sa.tx_compressed_original_bytes, kMsgs * text.size());
+    EXPECT_EQ(sb.rx_compressed_packets, static_cast<uint64_t>(kMsgs));
+    EXPECT_EQ(sb.rx_compressed_original_bytes, kMsgs * text.size());
+    // The receiver counts the 8 DATA fields of each packet's header too.
+    EXPECT_EQ(sb.rx_compressed_size_bytes, sa.tx_compressed_size_bytes + 8u * kMsgs);
+
+    ASSERT_EQ(knet_handle_clear_stats(a.h, KNET_CLEARSTATS_HANDLE_ONLY), 0);
+    ASSERT_EQ(knet_handle_get_stats(a.h, &sa, sizeof sa), 0);
+    EXPECT_LE(sa.tx_crypt_packets, 2u) << "cleared (a ping or two may have gone since)";
 }
 
 }  // namespace
