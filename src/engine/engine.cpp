@@ -212,10 +212,12 @@ void State::refresh_host(core::Host& host) {
     const uint64_t old = hs->active.exchange(packed, std::memory_order_acq_rel);
     const bool was = host.rt.reachable.exchange(a.reachable, std::memory_order_acq_rel);
     if (old != packed) {
-        if (policy == proto::LinkPolicy::Passive && a.count)
+        if (policy == proto::LinkPolicy::Passive) {
+            // Like libknet, this names the last best link when none is left.
+            if (a.count) hs->passive_best = a.ids[0];
             KNET_LOG_I(log(), KNET_SUB_HOST, "host: %u (passive) best link: %u (pri: %u)", host.id,
-                       a.ids[0], host.links[a.ids[0]].priority);
-        else
+                       hs->passive_best, host.links[hs->passive_best].priority);
+        } else
             KNET_LOG_I(log(), KNET_SUB_HOST, "host: %u has %u active links", host.id, a.count);
     }
     if (was != a.reachable) {
@@ -253,10 +255,19 @@ void State::link_transition(core::Host& host, core::Link& link, bool connected, 
         record_event(link.rt.stats, connected);
         if (!connected) link.rt.pong_last = timespec{};
     }
-    KNET_LOG_I(log(), KNET_SUB_LINK, "host: %u link: %u is %s (%s)", host.id, link.id,
-               connected ? "up" : "down", why);
+    // Worded as libknet logs them (up from its rx thread, down from its
+    // heartbeat thread): people and scripts grep for these lines.
+    if (connected)
+        KNET_LOG_I(log(), KNET_SUB_RX, "host: %u link: %u is up", host.id, link.id);
+    else
+        KNET_LOG_I(log(), KNET_SUB_LINK, "host: %u link: %u is down", host.id, link.id);
+    KNET_LOG_D(log(), KNET_SUB_LINK, "host: %u link: %u: %s", host.id, link.id, why);
     refresh_host(host);
-    if (connected) reset_data_mtu(KNET_SUB_LINK);
+    if (connected) {
+        KNET_LOG_I(log(), KNET_SUB_LINK, "Resetting MTU for link %u because host %u joined", link.id,
+                   host.id);
+        reset_data_mtu(KNET_SUB_LINK);
+    }
     wake_pmtud(connected);
 }
 
@@ -380,6 +391,7 @@ Status Engine::link_configured(core::Host& host, core::Link& link) {
     const proto::IpFamily fam = family_of(link);
     const uint32_t mtu = proto::initial_link_mtu(link.dynamic, fam, proto::kPmtudUdpOverhead, co);
     ls.pmtud.reset(mtu, true);
+    ls.mtu_epoch = LinkState::kNeverMeasured;
     link.rt.mtu.store(mtu);
     link.rt.proto_overhead.store(0);  // until the link's first PMTUd run
     link.rt.has_valid_mtu.store(true);
@@ -442,8 +454,10 @@ void Engine::link_changed(core::Host& host, core::Link& link) {
             }
         }
     }
-    if (went_down)
-        KNET_LOG_I(s.log(), KNET_SUB_LINK, "host: %u link: %u is down (disabled)", host.id, link.id);
+    if (went_down) {
+        KNET_LOG_I(s.log(), KNET_SUB_LINK, "host: %u link: %u is down", host.id, link.id);
+        KNET_LOG_D(s.log(), KNET_SUB_LINK, "host: %u link: %u: disabled", host.id, link.id);
+    }
     s.refresh_host(host);
     s.kick_hb();
     if (went_down) s.wake_pmtud(false);

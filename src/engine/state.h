@@ -78,7 +78,10 @@ struct LinkState {
     bool prev_enabled = false;    // to detect enable/disable in link_changed
     // pmtud thread (and hooks under the exclusive lock)
     proto::LinkPmtud pmtud;
-    uint32_t mtu_epoch = 0;  // State::data_mtu_epoch when its MTU was measured
+    // State::data_mtu_epoch when its MTU was measured (kNeverMeasured: not
+    // since it was configured; such a link does not count either).
+    static constexpr uint64_t kNeverMeasured = UINT64_MAX;
+    uint64_t mtu_epoch = kNeverMeasured;
     // Handle::lock
     int fd = -1;  // UDP socket (shared with other links of the same source)
 };
@@ -92,6 +95,7 @@ struct HostState {
     std::array<LinkState, KNET_MAX_LINK> links;
 
     std::mutex sel_mutex;                 // serialises recomputation of `active`
+    uint8_t passive_best = 0;             // sel_mutex: last best link (for the log)
     std::atomic<uint64_t> active{0};      // pack_active() of the selection
     std::atomic<uint32_t> rr{0};          // round-robin cursor
 };
@@ -158,7 +162,7 @@ struct State {
     // the PMTUd thread's recomputation): link MTUs measured before it are
     // stale and do not count towards the data MTU.
     std::mutex data_mtu_mutex;
-    std::atomic<uint32_t> data_mtu_epoch{0};
+    std::atomic<uint64_t> data_mtu_epoch{0};
     // The last PMTUD_REPLY (pmtud_mutex): only one probe is ever outstanding.
     bool reply_ready = false;
     knet_node_id_t reply_host = 0;

@@ -153,7 +153,7 @@ public:
                 if (!ping_size) continue;
                 if (s_.h.manual_mtu) {
                     // Computed from the current settings: never stale.
-                    const uint32_t epoch = s_.data_mtu_epoch.load();
+                    const uint64_t epoch = s_.data_mtu_epoch.load();
                     proto::PmtudParams p = params(l, ls);
                     if (ls.pmtud.apply_manual_mtu(s_.h.manual_mtu, p)) set_link_mtu(*host, l, ls, epoch);
                     ls.mtu_epoch = epoch;
@@ -200,20 +200,20 @@ private:
 
     // Handle::lock shared.
     // `epoch`: State::data_mtu_epoch when the measurement began.
-    void set_link_mtu(core::Host& host, core::Link& l, LinkState& ls, uint32_t epoch) {
+    void set_link_mtu(core::Host& host, core::Link& l, LinkState& ls, uint64_t epoch) {
         ls.mtu_epoch = epoch;
         const uint32_t old = l.rt.mtu.exchange(ls.pmtud.mtu());
         const bool was = l.rt.has_valid_mtu.exchange(ls.pmtud.has_valid_mtu());
-        if (old != ls.pmtud.mtu())
-            KNET_LOG_D(s_.log(), KNET_SUB_PMTUD, "host: %u link: %u mtu: %u", host.id, l.id,
-                       ls.pmtud.mtu());
+        if (old && old != ls.pmtud.mtu())
+            KNET_LOG_I(s_.log(), KNET_SUB_PMTUD, "PMTUD link change for host: %u link: %u from %u to %u",
+                       host.id, l.id, old, ls.pmtud.mtu());
         if (was != ls.pmtud.has_valid_mtu()) s_.refresh_host(host);
     }
 
     // Handle::lock shared.
     void update_data_mtu() {
         std::lock_guard g(s_.data_mtu_mutex);
-        const uint32_t epoch = s_.data_mtu_epoch.load();
+        const uint64_t epoch = s_.data_mtu_epoch.load();
         std::vector<uint32_t> mtus;
         for (knet_node_id_t id : s_.h.host_ids()) {
             core::Host* host = s_.h.find_host(id);
@@ -264,7 +264,7 @@ private:
         // PMTUd run on (man knet_link_get_status), with the crypto of that run.
         link->rt.proto_overhead.store(
             proto::link_proto_overhead(p.family, p.transport_overhead, p.crypto));
-        const uint32_t epoch = s_.data_mtu_epoch.load();
+        const uint64_t epoch = s_.data_mtu_epoch.load();
         step = ls->pmtud.start(p, mono_ns());
         s_.h.lock.unlock_shared();
 

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -111,6 +112,10 @@ public:
         for (auto& l : lines_)
             if (l.find(a) != std::string::npos && l.find(b) != std::string::npos) ++n;
         return n;
+    }
+    size_t count_exact(const std::string& line) {
+        std::lock_guard g(m_);
+        return static_cast<size_t>(std::count(lines_.begin(), lines_.end(), line));
     }
     bool wait_for(const std::string& needle, size_t n = 1, double timeout = 3.0) {
         return wait_until([&] { return count(needle) >= n; }, timeout);

@@ -101,6 +101,25 @@ TEST(DataMtu, MinimumUntilMeasuredAndAfterEachChange) {
             << "notification " << i << ": " << seen[i] << " (a value measured before the switch)";
 }
 
+// The lines of a link's life as libknet words them: people and scripts
+// grep Corosync's log for them.
+TEST(LinkLog, UpAndDownLinesAsLibknet) {
+    Node a(1, 1), b(2, 2);
+    ASSERT_EQ(a.link(2, 0, 2), 0);
+    ASSERT_EQ(b.link(1, 0, 1), 0);
+    ASSERT_TRUE(wait_until([&] { return a.reachable(2) && data_mtu(a) > kMinDataMtu; }, 10));
+    ASSERT_TRUE(wait_until([&] { return a.log.count("PMTUD link change for host: 2 link: 0 from") > 0; }, 5));
+    EXPECT_EQ(a.log.count_exact("host: 2 link: 0 is up"), 1u);
+    EXPECT_EQ(a.log.count_exact("Resetting MTU for link 0 because host 2 joined"), 1u);
+    EXPECT_EQ(a.log.count_exact("host: 2 (passive) best link: 0 (pri: 0)"), 1u);
+    EXPECT_EQ(a.log.count_exact("Global data MTU changed to: " + std::to_string(data_mtu(a))), 1u);
+
+    b.destroy();  // no more pongs: down after the 1 s pong timeout
+    ASSERT_TRUE(wait_until([&] { return !a.reachable(2); }, 10));
+    EXPECT_TRUE(wait_until([&] { return a.log.count_exact("host: 2 link: 0 is down") == 1; }, 3));
+    EXPECT_TRUE(wait_until([&] { return a.log.count_exact("host: 2 has no active links") == 1; }, 3));
+}
+
 TEST(HandleStats, CryptoAndCompressionCountersAsLibknet) {
     Node a(1, 1), b(2, 2);
     for (Node* n : {&a, &b}) {
