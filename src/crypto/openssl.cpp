@@ -264,8 +264,12 @@ private:
 };
 
 bool openssl_ready() {
-    static const bool ok =
-        OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr) == 1;
+    // No cleanup at exit: an application that exits with handles still
+    // running (without knet_handle_free) must not have their threads call
+    // into an OpenSSL already torn down by its atexit handler.
+    static const bool ok = OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS |
+                                                   OPENSSL_INIT_NO_ATEXIT,
+                                               nullptr) == 1;
     return ok;
 }
 

@@ -73,19 +73,22 @@ TEST(DataMtu, MinimumUntilMeasuredAndAfterEachChange) {
     EXPECT_EQ(st.proto_overhead, 54u) << "IPv4 20 + UDP 8 + knet headers 26";
     EXPECT_EQ(st.mtu, clear_mtu);
     {
-        // The link coming up reset the data MTU, then the measurement came.
+        // The link coming up reset the data MTU, then the measurement came
+        // (notifications run on the heartbeat thread: they may lag a little).
+        ASSERT_TRUE(wait_until([&] { auto v = notes.get(); return !v.empty() && v.back() == clear_mtu; }, 5));
         auto seen = notes.get();
         ASSERT_GE(seen.size(), 2u);
         EXPECT_EQ(seen.front(), kMinDataMtu);
         EXPECT_EQ(seen.back(), clear_mtu);
     }
 
-    // The crypto in use changes on A first: B, without the key yet, cannot
-    // answer A's encrypted probes, so A stays at the minimum until it has.
+    // B takes the key first, so that it can answer A's encrypted probes as
+    // soon as A switches.  (A probe that B cannot read waits out a long
+    // crypto timeout, as in libknet.)
+    use_crypto(b);
     const size_t before = notes.get().size();
     use_crypto(a);
     EXPECT_EQ(data_mtu(a), kMinDataMtuAes256Sha256) << "the crypto switch resets the data MTU";
-    use_crypto(b);
     ASSERT_TRUE(wait_until([&] { return data_mtu(a) > kMinDataMtuAes256Sha256; }, 10))
         << "PMTUd did not measure the links again with crypto";
     // Settled: the last notification is what pmtud_get reports.
