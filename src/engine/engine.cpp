@@ -90,6 +90,10 @@ void State::reset_data_mtu(uint8_t subsystem) {
         h.data_mtu.store(mtu);
     }
     KNET_LOG_D(log(), subsystem, "PMTUd has been reset to default");
+    notify_data_mtu(mtu);
+}
+
+void State::notify_data_mtu(uint32_t mtu) {
     Pending p{};
     p.kind = Pending::Kind::Pmtud;
     p.pmtud_fn = h.pmtud_notify;
@@ -546,9 +550,9 @@ Status Engine::compress_changed() {
 }
 
 void Engine::crypto_use_changed() {
-    State& s = *impl_;
-    s.reset_data_mtu(KNET_SUB_CRYPTO);
-    s.wake_pmtud(true);
+    // The forced PMTUd rerun comes from crypto_changed(), which the switch
+    // has just called under the same exclusive lock.
+    impl_->reset_data_mtu(KNET_SUB_CRYPTO);
 }
 
 void Engine::pmtud_changed() {

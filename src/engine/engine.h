@@ -45,7 +45,8 @@ public:
     void datafd_removed(int channel);      // before the fds are closed
     // Crypto or compression configuration, or the TX crypto slot, changed.
     Status crypto_changed();
-    // knet_handle_crypto_use_config() switched the TX configuration.
+    // knet_handle_crypto_use_config() switched the TX configuration (after
+    // crypto_changed(), which forces the PMTUd rerun).
     void crypto_use_changed();
     Status compress_changed();
     // pmtud interval or manual MTU changed: rerun discovery.

@@ -192,6 +192,8 @@ struct State {
     // so nothing is sent too big for the new path or overhead until the
     // forced PMTUd run that follows has measured the links again.
     void reset_data_mtu(uint8_t subsystem);
+    // Queues the application's PMTUd notification of a new data MTU.
+    void notify_data_mtu(uint32_t mtu);
 
     // ---- helpers used by several threads (Handle::lock held, any mode) ----
     // Recomputes the link selection and reachability of a host; queues a

@@ -155,8 +155,10 @@ public:
                     // Computed from the current settings: never stale.
                     const uint64_t epoch = s_.data_mtu_epoch.load();
                     proto::PmtudParams p = params(l, ls);
-                    if (ls.pmtud.apply_manual_mtu(s_.h.manual_mtu, p)) set_link_mtu(*host, l, ls, epoch);
-                    ls.mtu_epoch = epoch;
+                    if (ls.pmtud.apply_manual_mtu(s_.h.manual_mtu, p))
+                        set_link_mtu(*host, l, ls, epoch);
+                    else
+                        ls.mtu_epoch = epoch;
                     continue;
                 }
                 if (ls.pmtud.due(now, interval_s, force))
@@ -230,11 +232,7 @@ private:
         if (!m) return;
         if (s_.h.data_mtu.exchange(*m) == *m) return;
         KNET_LOG_I(s_.log(), KNET_SUB_PMTUD, "Global data MTU changed to: %u", *m);
-        Pending p{};
-        p.kind = Pending::Kind::Pmtud;
-        p.pmtud_fn = s_.h.pmtud_notify;
-        p.mtu = *m;
-        if (p.pmtud_fn.fn) s_.queue_notify(p);
+        s_.notify_data_mtu(*m);
     }
 
     // Finds the link again under the (re)taken shared lock.
