@@ -639,12 +639,12 @@ private:
         held_bufs_.clear();
     }
 
-    // The application's end of a datafd is full: it reads more slowly than
-    // we deliver (`fd`, our end).  Waiting loses nothing (what arrives meanwhile queues in
-    // the UDP receive buffer) where dropping loses the message.  We sleep
-    // until the socket polls writable, which it does once its queue is down
-    // to a quarter, or 1 ms at most: the reader then has the CPU to itself
-    // for a while and we refill its queue in one go.  (Naps of 50 us, which
+    // The application's end of a datafd is full (`fd` is ours): it reads
+    // more slowly than we deliver.  Waiting loses nothing (what arrives
+    // meanwhile queues in the UDP receive buffer) where dropping loses the
+    // message.  We sleep until the socket polls writable, which it does once
+    // its queue is down to a quarter, or 1 ms at most: the reader then has
+    // the CPU to itself for a while and we refill its queue in one go.  (Naps of 50 us, which
     // tried again as soon as one message fitted, woke us 20 times a
     // millisecond, each time taking the CPU from the reader we wait for: 8 KB
     // messages, both nodes on 2 CPUs, lost 0.6-5.5 % in the UDP queue in 8 of
