@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/read_budget.h"
 #include "engine/state.h"
 #include "engine/stats.h"
 #include "engine/work_share.h"
@@ -44,8 +45,6 @@ struct TxContext {
     // The same for compression, measured with lz4 on 2 CPUs: 32 x 8 KB
     // (256 KB) per batch ran 3 % slower with helpers, 32 x 64000 B 7 % faster.
     static constexpr size_t kCompressShareMinBytes = 1024 * 1024;
-    // Bytes one read round may take when the payload is only copied (read_cap()).
-    static constexpr size_t kCopyReadBudget = 128 * 1024;
 
     // One fragment to encrypt at flush time (its header and payload stay
     // valid until then: see flush_output()).
@@ -118,18 +117,9 @@ struct TxContext {
     uint8_t* next_slot() { return in.get() + slots_used * kSlotSize; }
 
     // How many messages the next recvmmsg on a message datafd may take.
-    // Without compression and encryption the payload goes from the read
-    // slots to the sockets untouched: the data path is the kernel's copies
-    // into and out of those slots, which run from the CPU's cache only while
-    // a read round stays small.  Measured with 64000 B messages, both nodes
-    // on one 2-CPU machine: 32 per read (2 MB) 0.69-0.71 CPU s/GB, 3 per
-    // read 0.50-0.56, 2 per read (the 128 KB budget) 0.45-0.54, 1 per read
-    // 0.52-0.62.  Compression and encryption work on the payload in user
-    // space and want whole rounds (cipher lanes, helper threads): capped to
-    // 4, 64000 B with aes256+sha256 went from 2.0 to 2.3 CPU s/GB.
     size_t read_cap() const {
-        if (s.tx_crypto() || (s.compressor && s.compressor->enabled())) return kSlots;
-        return std::clamp<size_t>(kCopyReadBudget / std::max<size_t>(largest_read, 1), 1, kSlots);
+        const bool copy_only = !s.tx_crypto() && !(s.compressor && s.compressor->enabled());
+        return messages_per_read(kSlots, copy_only, largest_read);
     }
     size_t largest_read = 0;  // longest message of the last read round
 
