@@ -94,8 +94,9 @@ public:
     static constexpr size_t kMaxPackets = 512;
     // Below this many bytes to decrypt, waking helpers costs more than it saves.
     static constexpr size_t kShareMinBytes = 128 * 1024;
-    // Packets handed to one Instance::decrypt_many() call.
-    static constexpr size_t kDecryptPerCall = 8;
+    // Packets handed to one Instance::decrypt_many() call (16: the MACs of
+    // as many packets are checked at once, see kJobsPerCall in tx.cpp).
+    static constexpr size_t kDecryptPerCall = 16;
     // Deliveries to message sockets are queued (at most one per received
     // packet) and written with sendmmsg once per recvmmsg round; payloads
     // that do not live in the receive batch (decompressed, reassembled) are
@@ -527,9 +528,7 @@ private:
     }
 
     // A receive round filled the batch: how full is the socket's queue?
-    // Not with crypto (see backlog_boost.h).
     void check_backlog(int fd) {
-        if (s_.any_crypto()) return;
         uint32_t mem[SK_MEMINFO_VARS] = {};
         socklen_t len = sizeof mem;
         if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||

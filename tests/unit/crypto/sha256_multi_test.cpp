@@ -35,8 +35,11 @@ protected:
         if (!sha256_multi_supported()) GTEST_SKIP() << "no SHA extensions on this CPU/build";
     }
 
-    // HMACs of all `lens` in one call, each checked against OpenSSL.
-    void check_batch(const std::vector<uint8_t>& key, const std::vector<size_t>& lens, std::mt19937& rng) {
+    // HMACs of all `lens` in one call, each checked against OpenSSL.  x16:
+    // through the 16-lane code alone (hmac_sha256_x16) instead of the
+    // dispatching hmac_sha256_multi.
+    void check_batch(const std::vector<uint8_t>& key, const std::vector<size_t>& lens, std::mt19937& rng,
+                     bool x16 = false) {
         HmacSha256Key k;
         ASSERT_TRUE(k.init(key.data(), key.size()));
         std::vector<std::vector<uint8_t>> data, macs;
@@ -46,7 +49,10 @@ protected:
         }
         std::vector<HmacMsg> msgs;
         for (size_t i = 0; i < lens.size(); ++i) msgs.push_back({data[i].data(), lens[i], macs[i].data()});
-        hmac_sha256_multi(k, msgs.data(), msgs.size());
+        if (x16)
+            ASSERT_TRUE(hmac_sha256_x16(k, msgs.data(), msgs.size()));
+        else
+            hmac_sha256_multi(k, msgs.data(), msgs.size());
         for (size_t i = 0; i < lens.size(); ++i) {
             const auto want = openssl_hmac(key, data[i].data(), lens[i]);
             ASSERT_EQ(want.size(), kSha256Digest);
@@ -114,6 +120,68 @@ TEST_F(HmacSha256Multi, Rfc4231Vectors) {
         for (size_t i = 0; i < kSha256Digest; ++i) std::snprintf(hex + 2 * i, 3, "%02x", mac[i]);
         EXPECT_STREQ(c.hex, hex);
     }
+}
+
+// Batches large enough for hmac_sha256_multi to hand groups of 16 to the
+// lanes (where this CPU prefers them) and the rest to the two streams.
+TEST_F(HmacSha256Multi, LargeBatches) {
+    std::mt19937 rng(4);
+    const auto key = random_bytes(rng, 128);
+    for (size_t n : {11u, 12u, 13u, 16u, 17u, 27u, 28u, 32u, 40u}) {
+        check_batch(key, std::vector<size_t>(n, 1400), rng);
+        std::vector<size_t> lens;
+        for (size_t i = 0; i < n; ++i) lens.push_back(rng() % 9000);
+        check_batch(key, lens, rng);
+    }
+    check_batch(key, std::vector<size_t>(32, 64000), rng);
+}
+
+class HmacSha256X16 : public HmacSha256Multi {
+protected:
+    void SetUp() override {
+        if (!sha256_x16_supported()) GTEST_SKIP() << "no AVX-512F/BW (or SHA extensions) on this CPU/build";
+    }
+};
+
+TEST_F(HmacSha256X16, EveryLaneCountAndLength) {
+    std::mt19937 rng(5);
+    const auto key = random_bytes(rng, 32);
+    for (size_t n = 1; n <= kX16Lanes; ++n)
+        for (size_t len : {0u, 1u, 55u, 56u, 63u, 64u, 65u, 119u, 128u, 1400u, 8192u})
+            check_batch(key, std::vector<size_t>(n, len), rng, true);
+    check_batch(key, std::vector<size_t>(kX16Lanes, 64000), rng, true);
+    check_batch(key, std::vector<size_t>(kX16Lanes, 65536), rng, true);
+}
+
+TEST_F(HmacSha256X16, UnequalLengths) {
+    std::mt19937 rng(6);
+    const auto key = random_bytes(rng, 1024);
+    // One empty lane holds every lane to the tails; one long lane finishes alone.
+    std::vector<size_t> lens(kX16Lanes, 5000);
+    lens[7] = 0;
+    check_batch(key, lens, rng, true);
+    lens.assign(kX16Lanes, 100);
+    lens[15] = 64000;
+    check_batch(key, lens, rng, true);
+    for (int round = 0; round < 50; ++round) {
+        lens.clear();
+        const size_t n = 1 + rng() % kX16Lanes;
+        for (size_t i = 0; i < n; ++i) lens.push_back(rng() % 20000);
+        check_batch(key, lens, rng, true);
+    }
+}
+
+TEST_F(HmacSha256X16, RefusesWhatItCannotDo) {
+    HmacSha256Key k;
+    uint8_t data[64] = {}, mac[kSha256Digest];
+    HmacMsg msgs[kX16Lanes + 1];
+    for (auto& m : msgs) m = {data, sizeof data, mac};
+    EXPECT_FALSE(hmac_sha256_x16(k, msgs, 1));  // key not initialised
+    const uint8_t key[16] = {1};
+    ASSERT_TRUE(k.init(key, sizeof key));
+    EXPECT_FALSE(hmac_sha256_x16(k, msgs, 0));
+    EXPECT_FALSE(hmac_sha256_x16(k, msgs, kX16Lanes + 1));
+    EXPECT_TRUE(hmac_sha256_x16(k, msgs, kX16Lanes));
 }
 
 TEST_F(HmacSha256Multi, ClearedKeyIsNotReady) {
