@@ -122,12 +122,6 @@ KNET_SHANI void compress(uint32_t* const* state, const uint8_t* const* data, siz
     }
 }
 
-// Sixteen streams, one per 32-bit lane of the AVX-512 registers: the
-// rounds as FIPS 180-4 writes them, with rotates and three-input logic
-// (vprord, vpternlogd).  On CPUs whose SHA extensions are slow (two streams
-// already saturate them) this is faster once 12 or more packets share a
-// call; hmac_sha256_multi() decides by measuring both (x16_preferred()).
-// state: 16 lanes of 8 words; data: 16 pointers, each `blocks` blocks.
 // GCC 12's AVX-512 headers start some intrinsics from an "undefined"
 // register and warn about it inside them (GCC bug 105593).
 #pragma GCC diagnostic push
@@ -135,6 +129,13 @@ KNET_SHANI void compress(uint32_t* const* state, const uint8_t* const* data, siz
 #if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+// Sixteen streams, one per 32-bit lane of the AVX-512 registers: the
+// rounds as FIPS 180-4 writes them, with rotates and three-input logic
+// (vprord, vpternlogd).  On CPUs whose SHA extensions are slow (two streams
+// already saturate them) this is faster for batches of 12 or more packets
+// of 8 blocks or more; hmac_sha256_multi() decides by measuring both once
+// (x16_preferred()).  state: 16 lanes of 8 words; data: 16 pointers, each
+// to `blocks` blocks.
 KNET_AVX512 void compress16(uint32_t (*state)[8], const uint8_t* const* data, size_t blocks) {
     const __m512i bswap = _mm512_broadcast_i32x4(
         _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3));
@@ -148,7 +149,8 @@ KNET_AVX512 void compress16(uint32_t (*state)[8], const uint8_t* const* data, si
         __m512i row[16], w[16];
         for (int l = 0; l < 16; ++l) row[l] = _mm512_loadu_si512(data[l] + b * kBlock);
         for (int g = 0; g < 4; ++g) {
-            // Rows 4g..4g+3: u[j] holds, in 128-bit lane k, word 4k+j of each.
+            // Afterwards row[4g+j] holds, in its 128-bit lane k, word 4k+j
+            // of rows 4g..4g+3.
             const __m512i lo01 = _mm512_unpacklo_epi32(row[4 * g], row[4 * g + 1]);
             const __m512i hi01 = _mm512_unpackhi_epi32(row[4 * g], row[4 * g + 1]);
             const __m512i lo23 = _mm512_unpacklo_epi32(row[4 * g + 2], row[4 * g + 3]);
