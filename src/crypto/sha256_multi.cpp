@@ -345,19 +345,23 @@ bool HmacSha256Key::init(const uint8_t* key, size_t key_len) {
 
 namespace {
 
-// Up to 16 messages: the blocks all of them have, 16 lanes at a time; each
-// message's remaining blocks, padding and outer hash one stream at a time
-// (a few blocks when the packets of a batch are the same size).  Idle lanes
-// hash the first message again and are ignored.
-void hmac_x16(const HmacSha256Key& k, const HmacMsg* msgs, size_t n) {
+// Whole blocks every one of msgs[0, n) has.
+size_t common_blocks(const HmacMsg* msgs, size_t n) {
+    size_t common = SIZE_MAX;
+    for (size_t l = 0; l < n; ++l) common = std::min(common, msgs[l].len / kBlock);
+    return common;
+}
+
+// Up to 16 messages: their `common` first blocks (common_blocks()), 16 lanes
+// at a time; each message's remaining blocks, padding and outer hash one
+// stream at a time (a few blocks when the packets of a batch are the same
+// size).  Idle lanes hash the first message again and are ignored.
+void hmac_x16(const HmacSha256Key& k, const HmacMsg* msgs, size_t n, size_t common) {
     alignas(64) uint32_t state[kX16Lanes][8];
     const uint8_t* data[kX16Lanes];
-    size_t common = SIZE_MAX;
     for (size_t l = 0; l < kX16Lanes; ++l) {
-        const HmacMsg& m = msgs[l < n ? l : 0];
         std::memcpy(state[l], k.inner(), sizeof state[l]);
-        data[l] = m.data;
-        common = std::min(common, m.len / kBlock);
+        data[l] = msgs[l < n ? l : 0].data;
     }
     if (common) compress16(state, data, common);
     for (size_t l = 0; l < n; ++l) hmac_finish(k, msgs[l], state[l], common);
@@ -405,7 +409,7 @@ bool sha256_x16_supported() {
 
 bool hmac_sha256_x16(const HmacSha256Key& k, const HmacMsg* msgs, size_t n) {
     if (!sha256_x16_supported() || !k.ready() || n == 0 || n > kX16Lanes) return false;
-    hmac_x16(k, msgs, n);
+    hmac_x16(k, msgs, n, common_blocks(msgs, n));
     return true;
 }
 
@@ -416,10 +420,9 @@ void hmac_sha256_multi(const HmacSha256Key& k, const HmacMsg* msgs, size_t n) {
     if (n >= kX16MinMessages && x16_preferred()) {
         while (n - i >= kX16MinMessages) {
             const size_t group = std::min(kX16Lanes, n - i);
-            size_t common = SIZE_MAX;
-            for (size_t l = i; l < i + group; ++l) common = std::min(common, msgs[l].len / kBlock);
+            const size_t common = common_blocks(msgs + i, group);
             if (common < kX16MinBlocks) break;  // short packets: the tails would dominate
-            hmac_x16(k, msgs + i, group);
+            hmac_x16(k, msgs + i, group, common);
             i += group;
         }
     }
