@@ -10,7 +10,9 @@ namespace knet::crypto::detail {
 
 namespace {
 constexpr size_t kAesBlock = 16;
-constexpr size_t kBatch = 8;  // AES lanes
+// Packets given to one aes_cbc_encrypt_multi() call (it keeps 8 or 16 in
+// flight, aes_cbc_multi_width()).
+constexpr size_t kBatch = 16;
 // Packets whose MACs are computed in one hmac_sha256_multi() call: enough
 // for its 16-lane code.
 constexpr size_t kMacBatch = kX16Lanes;

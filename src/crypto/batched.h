@@ -1,11 +1,12 @@
 // The batch paths both models share (their wire format is the same).
 //
-// encrypt_many(): the salts of up to 8 packets are drawn at once, each
+// encrypt_many(): the salts of up to 16 packets are drawn at once, each
 // packet's clear text is laid out and PKCS#7-padded in its output buffer
 // (a large payload is read where it is, not copied),
-// their AES-CBC chains run interleaved (aes_cbc_multi.h), then they are
-// signed, HMAC-SHA256 two at a time (sha256_multi.h) or with the library.
-// decrypt_many(): the MACs of up to 8 packets first, two at a time, then
+// their AES-CBC chains run interleaved (aes_cbc_multi.h: 8 or 16 at once),
+// then they are signed, HMAC-SHA256 of all 16 in one call (sha256_multi.h)
+// or with the library.
+// decrypt_many(): the MACs of up to 16 packets first, in one call, then
 // each packet is opened: with VAES by aes_cbc_decrypt.h, else by the model.
 // decrypt() is the same steps for one packet, so both give the same
 // results; encrypt_many()'s bytes are those of one encrypt() per packet.

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "crypto/aes_cbc_multi.h"
@@ -39,10 +40,18 @@ protected:
         if (!aes_cbc_multi_supported()) GTEST_SKIP() << "no AES-NI on this CPU/build";
     }
 
+    // check_width() with the default width and with each width this CPU has.
+    void check(size_t key_len, const std::vector<size_t>& blocks, uint32_t seed) {
+        check_width(key_len, blocks, seed, 0);
+        check_width(key_len, blocks, seed, 8);
+        if (aes_cbc_multi_width() == 16) check_width(key_len, blocks, seed, 16);
+    }
+
     // Encrypts lanes of the given block counts in one call (data placed at an
     // odd offset so that unaligned access is covered) and compares each lane
-    // with OpenSSL.
-    void check(size_t key_len, const std::vector<size_t>& blocks, uint32_t seed) {
+    // with OpenSSL.  width 0: aes_cbc_encrypt_multi(), else that width.
+    void check_width(size_t key_len, const std::vector<size_t>& blocks, uint32_t seed, size_t width) {
+        SCOPED_TRACE("width " + std::to_string(width));
         std::mt19937 rng(seed);
         auto rnd_bytes = [&](size_t len) {
             std::vector<uint8_t> v(len);
@@ -71,7 +80,10 @@ protected:
             lanes.push_back({ivs[i].data(), in, buf[i].data() + 1, blocks[i]});
         }
         const auto clear_before = clear;
-        aes_cbc_encrypt_multi(k, lanes.data(), lanes.size());
+        if (width == 0)
+            aes_cbc_encrypt_multi(k, lanes.data(), lanes.size());
+        else
+            ASSERT_TRUE(aes_cbc_encrypt_multi_width(k, lanes.data(), lanes.size(), width));
         EXPECT_EQ(clear, clear_before);  // an input read in place is not written
         for (size_t i = 0; i < n; ++i) {
             const auto want = openssl_cbc(key, ivs[i].data(), clear[i]);
@@ -103,10 +115,11 @@ TEST_F(AesCbcMulti, ZeroLanes) {
 
 TEST_F(AesCbcMulti, RandomLengthsManyLanes) {
     // Mixed short and long lanes in the same call, so lanes finish at
-    // different times and are replaced while others are in flight.
+    // different times and are replaced while others are in flight (every
+    // count of chains in flight, odd ones included, for both widths).
     std::mt19937 rng(4242);
     for (size_t kl : kKeyLens)
-        for (size_t n = 2; n <= 20; ++n) {
+        for (size_t n = 2; n <= 40; ++n) {
             std::vector<size_t> blocks;
             for (size_t i = 0; i < n; ++i)
                 blocks.push_back(rng() % 3 == 0 ? 1 + rng() % 4096 : 1 + rng() % 16);
@@ -116,7 +129,7 @@ TEST_F(AesCbcMulti, RandomLengthsManyLanes) {
 
 TEST_F(AesCbcMulti, EqualLengths) {
     for (size_t kl : kKeyLens)
-        for (size_t n : {2u, 4u, 7u, 8u, 9u, 16u, 17u}) {
+        for (size_t n : {2u, 3u, 4u, 7u, 8u, 9u, 15u, 16u, 17u, 33u}) {
             check(kl, std::vector<size_t>(n, 88), static_cast<uint32_t>(n));     // 1400-byte packets
             check(kl, std::vector<size_t>(n, 4000), static_cast<uint32_t>(n + 50));  // 64000 bytes
         }
@@ -137,6 +150,21 @@ TEST_F(AesCbcMulti, IvMayAliasOwnData) {
     const CbcLane lane{buf.data(), buf.data(), buf.data(), 5};
     aes_cbc_encrypt_multi(k, &lane, 1);
     EXPECT_EQ(buf, openssl_cbc(key, iv.data(), clear));
+}
+
+TEST_F(AesCbcMulti, WidthChoiceAndRefusals) {
+    const size_t w = aes_cbc_multi_width();
+    EXPECT_TRUE(w == 8 || w == 16) << w;
+    AesEncryptKey k;
+    const uint8_t key[16] = {};
+    uint8_t buf[16] = {};
+    const CbcLane lane{buf, buf, buf, 1};
+    EXPECT_FALSE(aes_cbc_encrypt_multi_width(k, &lane, 1, 8));  // key not initialised
+    EXPECT_EQ(buf[0], 0);
+    ASSERT_TRUE(k.init(key, sizeof(key)));
+    for (size_t bad : {0u, 1u, 4u, 12u, 32u}) EXPECT_FALSE(aes_cbc_encrypt_multi_width(k, &lane, 1, bad)) << bad;
+    EXPECT_EQ(aes_cbc_encrypt_multi_width(k, &lane, 1, 16), w == 16);
+    EXPECT_TRUE(aes_cbc_encrypt_multi_width(k, nullptr, 0, 8));
 }
 
 TEST_F(AesCbcMulti, KeyInitRejectsBadLengthsAndClears) {
@@ -161,13 +189,18 @@ TEST_F(AesCbcMulti, Sp80038aVectors) {
         const auto ivb = from_hex(iv);
         AesEncryptKey k;
         ASSERT_TRUE(k.init(key.data(), key.size()));
-        // The same vector in 1 lane and in 9 lanes (more than 8 in flight).
-        for (size_t n : {1u, 9u}) {
-            std::vector<std::vector<uint8_t>> bufs(n, from_hex(pt));
-            std::vector<CbcLane> lanes;
-            for (auto& b : bufs) lanes.push_back({ivb.data(), b.data(), b.data(), 4});
-            aes_cbc_encrypt_multi(k, lanes.data(), n);
-            for (const auto& b : bufs) EXPECT_EQ(b, from_hex(v.cipher)) << v.key << " n=" << n;
+        // The same vector in 1 lane and in 9 and 17 lanes (more than 8 or
+        // 16 in flight), at each width.
+        for (size_t width : {8u, 16u}) {
+            if (width > aes_cbc_multi_width()) continue;
+            for (size_t n : {1u, 9u, 17u}) {
+                std::vector<std::vector<uint8_t>> bufs(n, from_hex(pt));
+                std::vector<CbcLane> lanes;
+                for (auto& b : bufs) lanes.push_back({ivb.data(), b.data(), b.data(), 4});
+                ASSERT_TRUE(aes_cbc_encrypt_multi_width(k, lanes.data(), n, width));
+                for (const auto& b : bufs)
+                    EXPECT_EQ(b, from_hex(v.cipher)) << v.key << " n=" << n << " width " << width;
+            }
         }
     }
 }
