@@ -538,19 +538,25 @@ private:
         apply(boost_.on_full_round(fd, mem[SK_MEMINFO_RMEM_ALLOC], mem[SK_MEMINFO_RCVBUF], round_ns_));
     }
 
+    // The helpers that share the decryption go up and down with the rx
+    // thread: raised alone, it would wait for them at their old priority.
     void apply(BacklogBoost::Action a) {
         if (a == BacklogBoost::Action::None) return;
         const id_t tid = static_cast<id_t>(::gettid());
+        int nice = own_nice_;
         if (a == BacklogBoost::Action::Raise) {
             errno = 0;
             own_nice_ = ::getpriority(PRIO_PROCESS, tid);
             if (errno != 0) own_nice_ = 0;
-            if (::setpriority(PRIO_PROCESS, tid, BacklogBoost::raised_nice(own_nice_)) == 0)
+            nice = BacklogBoost::raised_nice(own_nice_);
+            if (::setpriority(PRIO_PROCESS, tid, nice) == 0)
                 KNET_LOG_D(s_.log(), KNET_SUB_RX, "receive queue over %u%% full: rx thread at nice %d",
-                           BacklogBoost::kHighPercent, BacklogBoost::raised_nice(own_nice_));
+                           BacklogBoost::kHighPercent, nice);
         } else {
-            (void)::setpriority(PRIO_PROCESS, tid, own_nice_);
+            (void)::setpriority(PRIO_PROCESS, tid, nice);
         }
+        sharer_.for_each_helper_tid(
+            [nice](int helper) { (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(helper), nice); });
     }
 
     // Takes the buffer of the datagram the Reassembler just completed, in

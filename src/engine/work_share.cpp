@@ -1,5 +1,7 @@
 #include "engine/work_share.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace knet::engine {
@@ -27,6 +29,7 @@ void WorkSharer::work() {
 }
 
 void WorkSharer::helper_main(Helper& self) {
+    self.tid.store(static_cast<int>(::gettid()), std::memory_order_release);
     for (;;) {
         self.state.wait(kIdle, std::memory_order_acquire);
         uint32_t s = kPosted;

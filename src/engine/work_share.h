@@ -62,10 +62,19 @@ public:
     // Threads started so far (for tests).
     size_t helpers_started() const { return helpers_.size(); }
 
+    // Calls fn(tid) with the kernel thread id of every helper started so far
+    // that has reported it (the owner's priority changes, e.g.).
+    template <class Fn>
+    void for_each_helper_tid(Fn&& fn) const {
+        for (const auto& h : helpers_)
+            if (const int tid = h->tid.load(std::memory_order_acquire)) fn(tid);
+    }
+
 private:
     enum : uint32_t { kIdle = 0, kPosted = 1, kRunning = 2, kStop = 3 };
     struct Helper {
         std::atomic<uint32_t> state{kIdle};
+        std::atomic<int> tid{0};  // gettid() of the thread, once it runs
         std::thread thread;
     };
     using Call = void (*)(void*, size_t);

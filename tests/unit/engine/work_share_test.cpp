@@ -3,6 +3,7 @@
 #include "engine/work_share.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -64,6 +65,38 @@ TEST(WorkSharer, SlowIndicesAreSharedWithAHelper) {
     });
     EXPECT_EQ(ws.helpers_started(), 1u);
     EXPECT_EQ(threads.size(), 2u);
+}
+
+// for_each_helper_tid(): the kernel ids of the helpers that did work, none
+// of them the caller's, and only helpers that exist.
+TEST(WorkSharer, HelperTidsAreTheHelpersOwn) {
+    WorkSharer none(0);
+    size_t seen = 0;
+    none.for_each_helper_tid([&](int) { ++seen; });
+    EXPECT_EQ(seen, 0u);
+
+    WorkSharer ws(2);
+    std::mutex m;
+    std::set<int> workers;
+    ws.run(40, [&](size_t) {
+        {
+            std::lock_guard g(m);
+            workers.insert(static_cast<int>(::gettid()));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    });
+    std::set<int> tids;
+    ws.for_each_helper_tid([&](int tid) { tids.insert(tid); });
+    EXPECT_LE(tids.size(), ws.helpers_started());
+    EXPECT_EQ(tids.count(static_cast<int>(::gettid())), 0u);
+    // Every helper that took an index has reported its id, and it is the
+    // id that thread ran under.
+    for (int w : workers) {
+        if (w != static_cast<int>(::gettid())) {
+            EXPECT_EQ(tids.count(w), 1u) << w;
+        }
+    }
+    EXPECT_GE(workers.size(), 2u);
 }
 
 TEST(WorkSharer, ManyShortRunsInARow) {
