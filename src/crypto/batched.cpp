@@ -10,12 +10,10 @@ namespace knet::crypto::detail {
 
 namespace {
 constexpr size_t kAesBlock = 16;
-// Packets given to one aes_cbc_encrypt_multi() call (it keeps 8 or 16 in
-// flight, aes_cbc_multi_width()).
-constexpr size_t kBatch = 16;
-// Packets whose MACs are computed in one hmac_sha256_multi() call: enough
-// for its 16-lane code.
-constexpr size_t kMacBatch = kX16Lanes;
+// Packets per batch: one aes_cbc_encrypt_multi() call takes them all (it
+// keeps 8 or 16 in flight, aes_cbc_multi_width()), and their MACs go in one
+// hmac_sha256_multi() call (enough for its 16-lane code).
+constexpr size_t kBatch = kX16Lanes;
 constexpr size_t kMaxMac = 64;  // the longest digest either model offers (sha512)
 
 // Length of the clear text before a valid PKCS#7 padding of `len` (>= 16)
@@ -108,46 +106,39 @@ Status BatchedInstance::copy_clear(const uint8_t* in, size_t body, uint8_t* out,
 void BatchedInstance::encrypt_many(EncryptJob* jobs, size_t n) const {
     const size_t hash = overhead().hash;
     if (!lanes_ || hash == 0 || n < 2) return Instance::encrypt_many(jobs, n);
-    for (size_t first = 0; first < n; first += kMacBatch) {
-        const size_t end = std::min(first + kMacBatch, n);
-        EncryptJob* lane_job[kMacBatch];
+    for (size_t first = 0; first < n; first += kBatch) {
+        const size_t count = std::min(kBatch, n - first);
+        uint8_t salts[kBatch * kSaltSize];
+        if (!draw_salts(salts, count * kSaltSize)) {
+            for (size_t i = 0; i < count; ++i) jobs[first + i].ok = false;
+            continue;
+        }
+        CbcLane heads[kBatch], middles[kBatch], tails[kBatch];
+        EncryptJob* lane_job[kBatch];
         size_t nl = 0;
-        // The cipher kBatch packets at a time, then the MACs of them all.
-        for (size_t sub = first; sub < end; sub += kBatch) {
-            const size_t count = std::min(kBatch, end - sub);
-            uint8_t salts[kBatch * kSaltSize];
-            if (!draw_salts(salts, count * kSaltSize)) {
-                for (size_t i = 0; i < count; ++i) jobs[sub + i].ok = false;
+        for (size_t i = 0; i < count; ++i) {
+            EncryptJob& j = jobs[first + i];
+            size_t total = 0;
+            if (!j.out || !iov_total(j.iov, j.iovcnt, &total) || total > kMaxInput ||
+                j.out_cap < total + overhead_max()) {
+                // Not for the lanes: encrypt() reports it the usual way.
+                j.ok = static_cast<bool>(encrypt(j.iov, j.iovcnt, j.out, j.out_cap, &j.out_len));
                 continue;
             }
-            CbcLane heads[kBatch], middles[kBatch], tails[kBatch];
-            size_t lanes = 0;
-            for (size_t i = 0; i < count; ++i) {
-                EncryptJob& j = jobs[sub + i];
-                size_t total = 0;
-                if (!j.out || !iov_total(j.iov, j.iovcnt, &total) || total > kMaxInput ||
-                    j.out_cap < total + overhead_max()) {
-                    // Not for the lanes: encrypt() reports it the usual way.
-                    j.ok = static_cast<bool>(encrypt(j.iov, j.iovcnt, j.out, j.out_cap, &j.out_len));
-                    continue;
-                }
-                const LaneParts parts = lay_out(j, salts + i * kSaltSize, total);
-                heads[lanes] = parts.head;
-                middles[lanes] = parts.middle;
-                tails[lanes] = parts.tail;
-                j.out_len = parts.out_len;
-                ++lanes;
-                lane_job[nl++] = &j;
-            }
-            if (lanes == 0) continue;
-            // Each part chains from the cipher text of the one before.
-            aes_cbc_encrypt_multi(aes_key_, heads, lanes);
-            aes_cbc_encrypt_multi(aes_key_, middles, lanes);
-            aes_cbc_encrypt_multi(aes_key_, tails, lanes);
+            const LaneParts parts = lay_out(j, salts + i * kSaltSize, total);
+            heads[nl] = parts.head;
+            middles[nl] = parts.middle;
+            tails[nl] = parts.tail;
+            j.out_len = parts.out_len;
+            lane_job[nl++] = &j;
         }
         if (nl == 0) continue;
+        // Each part chains from the cipher text of the one before.
+        aes_cbc_encrypt_multi(aes_key_, heads, nl);
+        aes_cbc_encrypt_multi(aes_key_, middles, nl);
+        aes_cbc_encrypt_multi(aes_key_, tails, nl);
         if (fast_mac_) {
-            HmacMsg macs[kMacBatch];
+            HmacMsg macs[kBatch];
             for (size_t k = 0; k < nl; ++k)
                 macs[k] = {lane_job[k]->out, lane_job[k]->out_len, lane_job[k]->out + lane_job[k]->out_len};
             hmac_sha256_multi(mac_key_, macs, nl);
@@ -193,11 +184,11 @@ Status BatchedInstance::open_body(const uint8_t* in, size_t body, uint8_t* out, 
 
 void BatchedInstance::decrypt_many(DecryptJob* jobs, size_t n) const {
     if (!fast_mac_ || n < 2) return Instance::decrypt_many(jobs, n);
-    for (size_t first = 0; first < n; first += kMacBatch) {
-        const size_t count = std::min(kMacBatch, n - first);
-        HmacMsg macs[kMacBatch];
-        uint8_t computed[kMacBatch][kSha256Digest];
-        DecryptJob* mac_job[kMacBatch];
+    for (size_t first = 0; first < n; first += kBatch) {
+        const size_t count = std::min(kBatch, n - first);
+        HmacMsg macs[kBatch];
+        uint8_t computed[kBatch][kSha256Digest];
+        DecryptJob* mac_job[kBatch];
         size_t nm = 0;
         for (size_t i = 0; i < count; ++i) {
             DecryptJob& j = jobs[first + i];

@@ -56,9 +56,9 @@ struct TxContext {
         uint64_t ns;
     };
     // Jobs handed to one Instance::encrypt_many() call: the batched
-    // backends interleave 8 cipher chains at a time and then compute the
-    // MACs of all of them at once, which takes 12 or more for the 16-lane
-    // SHA-256 (crypto/sha256_multi.h).
+    // backends interleave the cipher chains of all of them (8 or 16 in
+    // flight) and then compute their MACs at once, which takes 12 or more
+    // for the 16-lane SHA-256 (crypto/sha256_multi.h).
     static constexpr size_t kJobsPerCall = 16;
 
     // One datagram's compression: in the arena (transmit() alone), or in the
