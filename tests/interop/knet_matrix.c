@@ -516,7 +516,12 @@ static void failover_window(const char *what, int expect_link) {
         return;
     }
     int other = 1 - expect_link;
-    result(d.tx[expect_link] > 100 && d.tx[other] == 0 && win > 100,
+    /* the reference may send one message on the old link as the window
+     * opens (its link chosen just before its own switch: seen once under
+     * TSan); ours must send none */
+    const char *mylib = getenv("KNET_MATRIX_LIB");
+    const uint64_t stray = mylib && !strcmp(mylib, "ref") ? 1 : 0;
+    result(d.tx[expect_link] > 100 && d.tx[other] <= stray && win > 100,
            "%s: my traffic on link %d only (tx0 %llu tx1 %llu), messages keep arriving (%llu in 2 s)", what,
            expect_link, d.tx[0], d.tx[1], (unsigned long long)win);
 }
