@@ -276,7 +276,11 @@ private:
         core::Host* host = s_.h.find_host(pkt.header.node);
         HostState* hs = host ? s_.host_state(pkt.header.node) : nullptr;
         if (!host || !hs) return drop(RxDrop::UnknownHost, from);
-        if (hs->rx_reset.exchange(false, std::memory_order_acq_rel)) {
+        // Loaded first: an exchange on every packet is a full barrier that
+        // waits for the stores of the packet before (a fragment's copy) to
+        // drain.  At MTU 1500 that wait was 6 % of the whole machine's CPU.
+        if (hs->rx_reset.load(std::memory_order_acquire) &&
+            hs->rx_reset.exchange(false, std::memory_order_acq_rel)) {
             hs->dedup.reset();
             hs->defrag.clear();
         }
