@@ -76,7 +76,8 @@ public:
           sharer_(WorkSharer::default_helpers()),
           out_arena_(std::make_unique_for_overwrite<uint8_t[]>(kOutArena)),
           out_msgs_(std::make_unique<mmsghdr[]>(kBatch)),
-          out_iov_(std::make_unique<iovec[]>(kBatch)),
+          out_iov_(std::make_unique<iovec[]>(kIovPool)),
+          pieces_(std::make_unique<std::span<const uint8_t>[]>(proto::kMaxFragments)),
           out_chan_(std::make_unique<int8_t[]>(kBatch)),
           reply_(std::make_unique<uint8_t[]>(kReplySize)),
           reply_crypt_(std::make_unique<uint8_t[]>(kReplySize + 512)),
@@ -102,6 +103,12 @@ public:
     // that do not live in the receive batch (decompressed, reassembled) are
     // placed in this arena.
     static constexpr size_t kOutArena = 4 * KNET_MAX_PACKET_SIZE;
+    // iovecs of the queued deliveries: one per message, or one per piece of
+    // a datagram delivered straight from the fragments it came in.
+    static constexpr size_t kIovPool = 1024;
+    // Reassemblers holding fragments lent this round (settle_lent()); more
+    // are settled at once.
+    static constexpr size_t kLendingMax = 64;
 
     // One readable socket: up to a few recvmmsg rounds.  Handle::lock shared.
     void drain_socket(int fd) {
@@ -133,7 +140,9 @@ public:
                 }
             }
             process(fd, np);
-            flush_out();  // before the next receive reuses the buffers
+            // Before the next receive reuses the buffers.
+            flush_out();
+            settle_lent();
             if (static_cast<size_t>(n) < batch_.capacity()) {
                 apply(boost_.on_drained(fd));
                 break;
@@ -431,12 +440,23 @@ private:
 
         std::span<const uint8_t> payload = pkt.user_data;
         bool reassembled = false;  // payload is in hs.defrag until its next push
+        // The datagram is in pieces (payload empty): some or all of its
+        // fragments are still where this round received them.
+        bool scattered = false;
         if (pkt.data.frag_num != 1) {
-            proto::DefragResult r = hs.defrag.push(pkt.data, payload, round_ns_, hs.dedup);
+            // Fragments are lent to the Reassembler: the receive buffers stay
+            // as they are until settle_lent() at the end of the round.
+            const bool was_lending = hs.defrag.lending();
+            proto::DefragResult r =
+                hs.defrag.push(pkt.data, payload, round_ns_, hs.dedup, proto::Hold::Lend);
+            if (!was_lending && hs.defrag.lending()) note_lending(hs.defrag);
             if (r.status == proto::DefragStatus::Pending) return;
             if (r.status != proto::DefragStatus::Complete) return drop(RxDrop::Fragment, from);
-            payload = r.datagram;
             reassembled = true;
+            payload = r.datagram;
+            // What needs the datagram in one piece gets it in one piece.
+            scattered = r.scattered && !pkt.data.compress && !s_.h.dst_filter.fn;
+            if (r.scattered && !scattered) payload = hs.defrag.gather_completed();
         }
         if (pkt.data.compress) {
             const uint64_t t0 = mono_ns();
@@ -482,7 +502,9 @@ private:
             // Marked now: a copy arriving on another link before the flush
             // must not be queued twice.  Empty datagrams are not written
             // (as by the write loop below).
-            if (!payload.empty()) {
+            if (scattered) {
+                queue_out_pieces(channel, ch.lib_fd, hs.defrag);
+            } else if (!payload.empty()) {
                 // A reassembled datagram is delivered from its own buffer,
                 // which the Reassembler hands over, rather than copied.  A
                 // full queue is flushed first: that flush recycles the
@@ -494,6 +516,7 @@ private:
             hs.dedup.mark(seq);
             return;
         }
+        if (scattered) payload = hs.defrag.gather_completed();
         size_t off = 0;
         while (off < payload.size()) {
             ssize_t w = ch.is_socket
@@ -578,9 +601,52 @@ private:
         return true;
     }
 
+    // A Reassembler lent fragments for the first time this round.
+    void note_lending(proto::Reassembler& defrag) {
+        if (lending_n_ == kLendingMax) settle_lent();
+        lending_[lending_n_++] = &defrag;
+    }
+
+    // The end of a receive round: the Reassemblers copy the fragments lent
+    // to them that still wait for the rest of their datagram.
+    void settle_lent() {
+        for (size_t i = 0; i < lending_n_; ++i) lending_[i]->settle();
+        lending_n_ = 0;
+    }
+
+    // Queues the datagram `defrag` just completed in pieces, straight from
+    // where its fragments are: one iovec per piece, no reassembly copy.
+    void queue_out_pieces(int8_t channel, int fd, proto::Reassembler& defrag) {
+        if (out_n_ == kBatch || kIovPool - out_iov_used_ < proto::kMaxFragments) flush_out();
+        bool in_buffer = false;
+        const size_t n = defrag.completed_pieces({pieces_.get(), proto::kMaxFragments}, &in_buffer);
+        // Pieces in the Reassembler's buffer need that buffer kept until the
+        // flush; without a spare one to give in exchange, copy it all.
+        if (n == 0 || (in_buffer && !keep_reassembled(defrag))) {
+            const std::span<const uint8_t> whole = defrag.gather_completed();
+            if (!whole.empty()) queue_out(channel, fd, whole);
+            return;
+        }
+        iovec* const iov = &out_iov_[out_iov_used_];
+        for (size_t k = 0; k < n; ++k)
+            iov[k] = {const_cast<uint8_t*>(pieces_[k].data()), pieces_[k].size()};
+        out_iov_used_ += n;
+        queue_msg(channel, fd, iov, n);
+    }
+
+    void queue_msg(int8_t channel, int fd, iovec* iov, size_t iovlen) {
+        mmsghdr& m = out_msgs_[out_n_];
+        std::memset(&m, 0, sizeof m);
+        m.msg_hdr.msg_iov = iov;
+        m.msg_hdr.msg_iovlen = iovlen;
+        out_chan_[out_n_] = channel;
+        out_fd_[out_n_] = fd;
+        ++out_n_;
+    }
+
     // stable: the payload stays valid until flush_out() (no copy needed).
     void queue_out(int8_t channel, int fd, std::span<const uint8_t> payload, bool stable = false) {
-        if (out_n_ == kBatch) flush_out();
+        if (out_n_ == kBatch || out_iov_used_ == kIovPool) flush_out();
         const uint8_t* p = payload.data();
         uint8_t* arena = out_arena_.get();
         const uint8_t* rb = batch_.buffer(0);
@@ -598,14 +664,9 @@ private:
             p = dst;
             out_used_ += payload.size();
         }
-        out_iov_[out_n_] = {const_cast<uint8_t*>(p), payload.size()};
-        mmsghdr& m = out_msgs_[out_n_];
-        std::memset(&m, 0, sizeof m);
-        m.msg_hdr.msg_iov = &out_iov_[out_n_];
-        m.msg_hdr.msg_iovlen = 1;
-        out_chan_[out_n_] = channel;
-        out_fd_[out_n_] = fd;
-        ++out_n_;
+        iovec* const iov = &out_iov_[out_iov_used_++];
+        *iov = {const_cast<uint8_t*>(p), payload.size()};
+        queue_msg(channel, fd, iov, 1);
     }
 
     // Writes the queued deliveries: one sendmmsg per run of the same fd.
@@ -644,6 +705,7 @@ private:
         }
         out_n_ = 0;
         out_used_ = 0;
+        out_iov_used_ = 0;
         for (auto& b : held_bufs_) spare_bufs_.push_back(std::move(b));
         held_bufs_.clear();
     }
@@ -698,6 +760,10 @@ private:
     std::vector<std::unique_ptr<uint8_t[]>> held_bufs_, spare_bufs_;
     std::unique_ptr<mmsghdr[]> out_msgs_;
     std::unique_ptr<iovec[]> out_iov_;
+    size_t out_iov_used_ = 0;
+    std::unique_ptr<std::span<const uint8_t>[]> pieces_;  // of one scattered datagram
+    proto::Reassembler* lending_[kLendingMax] = {};
+    size_t lending_n_ = 0;
     std::unique_ptr<int8_t[]> out_chan_;
     int out_fd_[kBatch] = {};
     size_t out_n_ = 0;

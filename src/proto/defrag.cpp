@@ -1,6 +1,7 @@
 #include "proto/defrag.h"
 
 #include <cstring>
+#include <new>
 #include <utility>
 
 namespace knet::proto {
@@ -48,6 +49,83 @@ void Reassembler::clear() noexcept {
     completed_ = nullptr;
     for (auto& s : slots_) s.in_use = false;
     have_newest_ = false;
+    lending_ = false;
+}
+
+void Reassembler::place(Slot& s, uint8_t frag_seq, std::span<const uint8_t> payload) noexcept {
+    uint8_t* const buf = s.buf.get();
+    const size_t len = payload.size();
+    if (frag_seq != s.frag_num) {
+        std::memcpy(buf + (static_cast<size_t>(frag_seq) - 1) * s.frag_size, payload.data(), len);
+    } else if (s.frag_size != 0) {
+        std::memcpy(buf + (static_cast<size_t>(s.frag_num) - 1) * s.frag_size, payload.data(), len);
+    } else {
+        // Offset unknown until a non-last fragment tells the fragment size:
+        // park it at the end of the buffer.
+        std::memcpy(buf + kMaxPacketSize - len, payload.data(), len);
+        s.last_parked = true;
+    }
+}
+
+std::span<const uint8_t> Reassembler::piece(const Slot& s, unsigned k) noexcept {
+    const size_t len = k == s.frag_num ? s.last_size : s.frag_size;
+    if (s.lent.test(k)) return {s.lent_at[k], len};
+    const uint8_t* const buf = s.buf.get();
+    if (k != s.frag_num) return {buf + (k - 1) * s.frag_size, len};
+    if (s.last_parked) return {buf + kMaxPacketSize - len, len};
+    return {buf + (static_cast<size_t>(s.frag_num) - 1) * s.frag_size, len};
+}
+
+void Reassembler::copy_lent(Slot& s) noexcept {
+    if (s.lent.none()) return;
+    for (unsigned k = 1; k <= s.frag_num; ++k) {
+        if (!s.lent.test(k)) continue;
+        const size_t len = k == s.frag_num ? s.last_size : s.frag_size;
+        place(s, static_cast<uint8_t>(k), {s.lent_at[k], len});
+    }
+    s.lent.reset();
+}
+
+void Reassembler::settle() noexcept {
+    if (!lending_) return;
+    for (auto& s : slots_) {
+        if (s.in_use && s.lent.any()) copy_lent(s);
+    }
+    lending_ = false;
+    completed_ = nullptr;  // its lent pieces are no longer there
+}
+
+size_t Reassembler::completed_pieces(std::span<std::span<const uint8_t>> out,
+                                     bool* in_buffer) const noexcept {
+    if (completed_ == nullptr) return 0;
+    const Slot& s = *completed_;
+    size_t n = 0;
+    bool buffered = false;
+    for (unsigned k = 1; k <= s.frag_num; ++k) {
+        const std::span<const uint8_t> p = piece(s, k);
+        buffered |= !s.lent.test(k);
+        if (n != 0 && out[n - 1].data() + out[n - 1].size() == p.data()) {
+            out[n - 1] = {out[n - 1].data(), out[n - 1].size() + p.size()};
+            continue;
+        }
+        if (n == out.size()) return 0;
+        out[n++] = p;
+    }
+    if (in_buffer) *in_buffer = buffered;
+    return n;
+}
+
+std::span<const uint8_t> Reassembler::gather_completed() noexcept {
+    if (completed_ == nullptr) return {};
+    Slot& s = *completed_;
+    copy_lent(s);  // frag_size is known: the last one goes to its place
+    const size_t last_off = (static_cast<size_t>(s.frag_num) - 1) * s.frag_size;
+    if (s.last_parked) {
+        // Parked region and final place may overlap: memmove.
+        std::memmove(s.buf.get() + last_off, s.buf.get() + kMaxPacketSize - s.last_size, s.last_size);
+        s.last_parked = false;
+    }
+    return {s.buf.get(), last_off + s.last_size};
 }
 
 bool Reassembler::note_newest(SeqNum seq) noexcept {
@@ -95,7 +173,7 @@ Reassembler::Slot& Reassembler::take_slot() noexcept {
 }
 
 DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> payload,
-                               uint64_t now_ns, Dedup& seen) noexcept {
+                               uint64_t now_ns, Dedup& seen, Hold hold) noexcept {
     completed_ = nullptr;
     if (h.frag_num == 0) return dropped(DefragDrop::BadFragNum);
     if (payload.empty()) return dropped(DefragDrop::Empty);
@@ -104,6 +182,7 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
         DefragResult r;
         r.status = DefragStatus::Complete;
         r.datagram = payload;
+        r.size = payload.size();
         return r;
     }
     if (h.frag_seq == 0 || h.frag_seq > h.frag_num) return dropped(DefragDrop::BadFragSeq);
@@ -128,6 +207,7 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
         slot->frag_recv = 0;
         slot->last_parked = false;
         slot->received.reset();
+        slot->lent.reset();
     }
     slot->last_update = now_ns;
 
@@ -137,7 +217,6 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
     const size_t len = payload.size();
     const size_t others = static_cast<size_t>(slot->frag_num) - 1;  // non-last fragments
     const bool is_last = h.frag_seq == slot->frag_num;
-    uint8_t* const buf = slot->buf.get();
 
     if (is_last) {
         if (slot->frag_size != 0) {
@@ -146,12 +225,6 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
                 slot->in_use = false;
                 return dropped(DefragDrop::TooLarge);
             }
-            std::memcpy(buf + others * slot->frag_size, payload.data(), len);
-        } else {
-            // Offset unknown until a non-last fragment tells the fragment
-            // size: park it at the end of the buffer.
-            std::memcpy(buf + kMaxPacketSize - len, payload.data(), len);
-            slot->last_parked = true;
         }
         slot->last_size = static_cast<uint32_t>(len);
     } else {
@@ -169,7 +242,15 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
             }
             slot->frag_size = static_cast<uint32_t>(len);
         }
-        std::memcpy(buf + (static_cast<size_t>(h.frag_seq) - 1) * len, payload.data(), len);
+    }
+    if (hold == Hold::Lend && !slot->lent_at)
+        slot->lent_at.reset(new (std::nothrow) const uint8_t*[kMaxFragments + 1]);
+    if (hold == Hold::Lend && slot->lent_at) {
+        slot->lent_at[h.frag_seq] = payload.data();
+        slot->lent.set(h.frag_seq);
+        lending_ = true;
+    } else {
+        place(*slot, h.frag_seq, payload);
     }
     slot->received.set(h.frag_seq);
     ++slot->frag_recv;
@@ -181,16 +262,16 @@ DefragResult Reassembler::push(const DataHeader& h, std::span<const uint8_t> pay
     }
 
     // All fragments here; frag_num >= 2 so frag_size and last_size are known.
-    const size_t last_off = others * slot->frag_size;
-    if (slot->last_parked) {
-        // Parked region and final place may overlap: memmove.
-        std::memmove(buf + last_off, buf + kMaxPacketSize - slot->last_size, slot->last_size);
-    }
-    DefragResult r;
-    r.status = DefragStatus::Complete;
-    r.datagram = std::span<const uint8_t>(buf, last_off + slot->last_size);
     slot->in_use = false;
     completed_ = slot;
+    DefragResult r;
+    r.status = DefragStatus::Complete;
+    r.size = others * slot->frag_size + slot->last_size;
+    if (slot->lent.any()) {
+        r.scattered = true;
+        return r;
+    }
+    r.datagram = gather_completed();
     return r;
 }
 

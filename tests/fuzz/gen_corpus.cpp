@@ -49,12 +49,16 @@ static void rec_ping(Bytes& s, uint8_t tick, uint16_t seq, bool timed) {
     s.insert(s.end(), {tick, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)});
     s.insert(s.end(), b.begin(), b.end());
 }
-static void datagram(Bytes& s, uint16_t seq, size_t total, size_t mtu, bool reverse = false) {
+// round_len: with lent fragments (options bit 1), records per receive round
+// (a record with tick 0 stays in the round of the one before).
+static void datagram(Bytes& s, uint16_t seq, size_t total, size_t mtu, bool reverse = false,
+                     unsigned round_len = 1) {
     const uint8_t n = static_cast<uint8_t>((total + mtu - 1) / mtu);
     for (unsigned k = 0; k < n; ++k) {
         const unsigned i = reverse ? n - 1 - k : k;
         const size_t len = i + 1 < n ? mtu : total - i * mtu;
-        rec(s, 1, seq, n, n == 1 ? 0 : static_cast<uint8_t>(i + 1), static_cast<uint16_t>(len));
+        const uint8_t tick = k % round_len == 0 ? 1 : 0;
+        rec(s, tick, seq, n, n == 1 ? 0 : static_cast<uint8_t>(i + 1), static_cast<uint16_t>(len));
     }
 }
 
@@ -92,6 +96,23 @@ static void reassembly() {
     for (uint16_t q = 10; q < 50; ++q) rec(s, 1, q, 2, 1, 300);  // > kDefragBuffers open
     for (uint16_t q = 10; q < 50; ++q) rec(s, 1, q, 2, 2, 100);
     put("reassembly", "many_slots", s);
+    // Lent fragments: a whole datagram in one round, then rounds of 3, last
+    // fragment first, and two datagrams interleaved within rounds.
+    s = {2};
+    datagram(s, 1, 3000, 482, false, 7);
+    put("reassembly", "lent_one_round", s);
+    s = {3};
+    datagram(s, 2, 3000, 482, true, 3);
+    datagram(s, 2, 3000, 482, false, 3);  // duplicates / stale
+    put("reassembly", "lent_rounds_reverse", s);
+    s = {2};
+    rec(s, 1, 8, 3, 3, 10);
+    rec(s, 0, 9, 2, 1, 700);
+    rec(s, 0, 8, 3, 1, 500);
+    rec_ping(s, 0, 9, false);
+    rec(s, 1, 9, 2, 2, 700);
+    rec(s, 0, 8, 3, 2, 500);
+    put("reassembly", "lent_interleaved", s);
 }
 
 static void decode_seeds(const char* vectors) {

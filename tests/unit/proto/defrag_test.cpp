@@ -374,3 +374,236 @@ TEST(Defrag, RandomFragmentsNeverCrash) {
     EXPECT_LE(r.in_use(), kDefragBuffers);
     EXPECT_GT(completed, 0u);
 }
+
+// ---- fragments lent for a receive round (Hold::Lend) ----
+
+namespace {
+
+// One receive round: every fragment lent is a heap copy of its own, freed
+// when the round ends (after settle()), so that ASan sees any read of a
+// fragment the Reassembler should have copied.
+struct Round {
+    std::vector<std::unique_ptr<std::vector<uint8_t>>> held;
+    std::span<const uint8_t> lend(std::span<const uint8_t> p) {
+        held.push_back(std::make_unique<std::vector<uint8_t>>(p.begin(), p.end()));
+        return *held.back();
+    }
+    void end(Reassembler& r) {
+        r.settle();
+        for (auto& v : held) std::fill(v->begin(), v->end(), uint8_t{0xEE});
+        held.clear();
+    }
+};
+
+std::vector<uint8_t> joined(Reassembler& r, bool* in_buffer = nullptr) {
+    std::vector<std::span<const uint8_t>> pieces(kMaxFragments);
+    bool buffered = false;
+    const size_t n = r.completed_pieces(pieces, &buffered);
+    if (in_buffer) *in_buffer = buffered;
+    std::vector<uint8_t> out;
+    for (size_t k = 0; k < n; ++k) out.insert(out.end(), pieces[k].begin(), pieces[k].end());
+    return out;
+}
+
+}  // namespace
+
+TEST(DefragLend, DatagramCompletedInOneRoundIsNotCopied) {
+    Dedup d;
+    Reassembler r;
+    const auto data = pattern(6000, 3);
+    const auto f = Fragmenter::make(frag(9, 0, 0), data, 1400).value();
+    ASSERT_EQ(f.count(), 5);
+    Round round;
+    std::vector<const uint8_t*> where;
+    DefragResult res;
+    d.check(9);
+    for (uint8_t i = 0; i < f.count(); ++i) {
+        const auto lent = round.lend(f[i].payload);
+        where.push_back(lent.data());
+        res = r.push(f[i].header, lent, 0, d, Hold::Lend);
+        EXPECT_TRUE(r.lending());
+    }
+    ASSERT_EQ(res.status, DefragStatus::Complete);
+    EXPECT_TRUE(res.scattered);
+    EXPECT_TRUE(res.datagram.empty());
+    EXPECT_EQ(res.size, data.size());
+
+    std::vector<std::span<const uint8_t>> pieces(kMaxFragments);
+    bool in_buffer = true;
+    ASSERT_EQ(r.completed_pieces(pieces, &in_buffer), 5u);
+    EXPECT_FALSE(in_buffer);
+    for (size_t k = 0; k < 5; ++k) EXPECT_EQ(pieces[k].data(), where[k]);  // no copy
+    EXPECT_EQ(joined(r), data);
+    // Too small an array: nothing.
+    std::vector<std::span<const uint8_t>> few(4);
+    EXPECT_EQ(r.completed_pieces(few, nullptr), 0u);
+
+    const auto whole = r.gather_completed();
+    EXPECT_EQ(std::vector<uint8_t>(whole.begin(), whole.end()), data);
+    round.end(r);
+    EXPECT_FALSE(r.lending());
+    EXPECT_EQ(r.in_use(), 0u);
+}
+
+TEST(DefragLend, FragmentsLentInEarlierRoundsAreCopiedBySettle) {
+    Dedup d;
+    Reassembler r;
+    const auto data = pattern(7000, 5);
+    const auto f = Fragmenter::make(frag(3, 0, 0), data, 1000).value();
+    ASSERT_EQ(f.count(), 7);
+    d.check(3);
+    Round round;
+    // Last fragment first (parked at settle: the fragment size is unknown),
+    // then two more rounds.
+    const uint8_t order[] = {6, 0, 2, 5, 1, 4, 3};
+    const int round_end_after[] = {0, 3};
+    DefragResult res;
+    for (int i = 0; i < 7; ++i) {
+        res = r.push(f[order[i]].header, round.lend(f[order[i]].payload), 0, d, Hold::Lend);
+        if (std::find(std::begin(round_end_after), std::end(round_end_after), i) !=
+            std::end(round_end_after))
+            round.end(r);
+    }
+    ASSERT_EQ(res.status, DefragStatus::Complete);
+    ASSERT_TRUE(res.scattered);  // fragments 5 and 4 (order[5], order[6]) still lent
+    bool in_buffer = false;
+    EXPECT_EQ(joined(r, &in_buffer), data);
+    EXPECT_TRUE(in_buffer);
+    const auto whole = r.gather_completed();
+    EXPECT_EQ(std::vector<uint8_t>(whole.begin(), whole.end()), data);
+    round.end(r);
+}
+
+TEST(DefragLend, SettledDatagramCompletesUnscattered) {
+    Dedup d;
+    Reassembler r;
+    const auto data = pattern(3000, 7);
+    const auto f = Fragmenter::make(frag(4, 0, 0), data, 1400).value();
+    ASSERT_EQ(f.count(), 3);
+    d.check(4);
+    Round round;
+    EXPECT_EQ(r.push(f[2].header, round.lend(f[2].payload), 0, d, Hold::Lend).status,
+              DefragStatus::Pending);
+    EXPECT_EQ(r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend).status,
+              DefragStatus::Pending);
+    round.end(r);
+    // The last piece arrives copied: nothing is lent any more.
+    auto res = r.push(f[1].header, f[1].payload, 0, d);
+    ASSERT_EQ(res.status, DefragStatus::Complete);
+    EXPECT_FALSE(res.scattered);
+    EXPECT_EQ(std::vector<uint8_t>(res.datagram.begin(), res.datagram.end()), data);
+}
+
+TEST(DefragLend, TakenBufferKeepsTheBufferedPieces) {
+    Dedup d;
+    Reassembler r;
+    const auto data = pattern(4000, 9);
+    const auto f = Fragmenter::make(frag(2, 0, 0), data, 1400).value();
+    d.check(2);
+    Round round;
+    r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend);
+    round.end(r);
+    r.push(f[1].header, round.lend(f[1].payload), 0, d, Hold::Lend);
+    auto res = r.push(f[2].header, round.lend(f[2].payload), 0, d, Hold::Lend);
+    ASSERT_TRUE(res.scattered);
+    std::vector<std::span<const uint8_t>> pieces(kMaxFragments);
+    bool in_buffer = false;
+    const size_t n = r.completed_pieces(pieces, &in_buffer);
+    ASSERT_EQ(n, 3u);
+    EXPECT_TRUE(in_buffer);
+    auto mine = std::make_unique_for_overwrite<uint8_t[]>(kMaxPacketSize);
+    ASSERT_TRUE(r.take_completed(mine));
+    EXPECT_EQ(pieces[0].data(), mine.get());  // the first fragment's place in the taken buffer
+    // The Reassembler goes on with the buffer it got; the pieces stay.
+    const auto other = pattern(3000, 1);
+    const auto g = Fragmenter::make(frag(3, 0, 0), other, 1400).value();
+    d.check(3);
+    for (uint8_t i = 0; i < g.count(); ++i) r.push(g[i].header, g[i].payload, 0, d);
+    std::vector<uint8_t> out;
+    for (size_t k = 0; k < n; ++k) out.insert(out.end(), pieces[k].begin(), pieces[k].end());
+    EXPECT_EQ(out, data);
+    round.end(r);
+}
+
+TEST(DefragLend, SettleEndsTheCompletedDatagram) {
+    Dedup d;
+    Reassembler r;
+    const auto data = pattern(2000);
+    const auto f = Fragmenter::make(frag(1, 0, 0), data, 1400).value();
+    d.check(1);
+    Round round;
+    r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend);
+    ASSERT_TRUE(r.push(f[1].header, round.lend(f[1].payload), 0, d, Hold::Lend).scattered);
+    round.end(r);
+    std::vector<std::span<const uint8_t>> pieces(kMaxFragments);
+    EXPECT_EQ(r.completed_pieces(pieces, nullptr), 0u);
+    EXPECT_TRUE(r.gather_completed().empty());
+}
+
+TEST(DefragLend, ClearDropsLentFragments) {
+    Dedup d;
+    Reassembler r;
+    const auto data = pattern(3000);
+    const auto f = Fragmenter::make(frag(1, 0, 0), data, 1400).value();
+    d.check(1);
+    Round round;
+    r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend);
+    r.clear();
+    EXPECT_FALSE(r.lending());
+    EXPECT_EQ(r.in_use(), 0u);
+    round.end(r);
+}
+
+// Random datagrams, random fragment orders, each fragment copied or lent at
+// random, rounds ending at random (the lent memory is then wiped and freed),
+// several datagrams interleaved: every datagram comes out whole, whether
+// read in pieces or gathered.
+TEST(DefragLend, RandomRoundsAlwaysReassembleExactly) {
+    std::mt19937 rng(4242);
+    Dedup d;
+    Reassembler r;
+    Round round;
+    size_t done = 0, sent = 0;
+    for (int trial = 0; trial < 400; ++trial) {
+        const int count = 1 + static_cast<int>(rng() % 3);  // datagrams interleaved
+        sent += static_cast<size_t>(count);
+        std::vector<std::vector<uint8_t>> datas;
+        std::vector<Fragment> all;
+        for (int k = 0; k < count; ++k) {
+            datas.push_back(pattern(100 + rng() % 20000, static_cast<uint8_t>(rng())));
+        }
+        std::vector<Fragmenter> frs;
+        for (int k = 0; k < count; ++k) {
+            const SeqNum seq = static_cast<SeqNum>(trial * 4 + k + 1);
+            d.check(seq);
+            frs.push_back(Fragmenter::make(frag(seq, 0, 0), datas[k], 200 + rng() % 3000).value());
+            for (uint8_t i = 0; i < frs.back().count(); ++i) all.push_back(frs.back()[i]);
+        }
+        std::shuffle(all.begin(), all.end(), rng);
+        for (const Fragment& fr : all) {
+            const bool lend = rng() % 3 != 0;
+            const auto res = lend ? r.push(fr.header, round.lend(fr.payload), 0, d, Hold::Lend)
+                                  : r.push(fr.header, fr.payload, 0, d);
+            if (res.status == DefragStatus::Complete) {
+                const auto& want = datas[static_cast<size_t>(fr.header.seq - (trial * 4 + 1))];
+                ASSERT_EQ(res.size, want.size());
+                if (!res.scattered) {
+                    ASSERT_EQ(std::vector<uint8_t>(res.datagram.begin(), res.datagram.end()), want);
+                } else if (rng() % 2) {
+                    ASSERT_EQ(joined(r), want);
+                } else {
+                    const auto whole = r.gather_completed();
+                    ASSERT_EQ(std::vector<uint8_t>(whole.begin(), whole.end()), want);
+                }
+                d.mark(fr.header.seq);
+                ++done;
+            } else {
+                ASSERT_EQ(res.status, DefragStatus::Pending);
+            }
+            if (rng() % 4 == 0) round.end(r);
+        }
+    }
+    round.end(r);
+    EXPECT_EQ(done, sent);
+    EXPECT_EQ(r.in_use(), 0u);
+}
