@@ -437,6 +437,12 @@ private:
         hs.dedup.note_data();
         const uint16_t seq = pkt.data.seq;
         if (!hs.dedup.check(seq)) return drop(RxDrop::Duplicate, from);
+        // Room in the delivery queue first: a flush recycles the arena and
+        // the buffers taken from the Reassemblers, so none may come between
+        // placing this datagram there (decompressing it) and queueing it.
+        // (One did: the decompressed datagram was then overwritten by the
+        // next one, which reached the application twice.)
+        if (out_n_ == kBatch || kIovPool - out_iov_used_ < proto::kMaxFragments) flush_out();
 
         std::span<const uint8_t> payload = pkt.user_data;
         bool reassembled = false;  // payload is in hs.defrag until its next push
@@ -506,10 +512,7 @@ private:
                 queue_out_pieces(channel, ch.lib_fd, hs.defrag);
             } else if (!payload.empty()) {
                 // A reassembled datagram is delivered from its own buffer,
-                // which the Reassembler hands over, rather than copied.  A
-                // full queue is flushed first: that flush recycles the
-                // buffers taken before it.
-                if (out_n_ == kBatch) flush_out();
+                // which the Reassembler hands over, rather than copied.
                 const bool kept = reassembled && keep_reassembled(hs.defrag);
                 queue_out(channel, ch.lib_fd, payload, kept);
             }
@@ -616,8 +619,8 @@ private:
 
     // Queues the datagram `defrag` just completed in pieces, straight from
     // where its fragments are: one iovec per piece, no reassembly copy.
+    // data() made room in the queue.
     void queue_out_pieces(int8_t channel, int fd, proto::Reassembler& defrag) {
-        if (out_n_ == kBatch || kIovPool - out_iov_used_ < proto::kMaxFragments) flush_out();
         bool in_buffer = false;
         const size_t n = defrag.completed_pieces({pieces_.get(), proto::kMaxFragments}, &in_buffer);
         // Pieces in the Reassembler's buffer need that buffer kept until the
@@ -645,8 +648,8 @@ private:
     }
 
     // stable: the payload stays valid until flush_out() (no copy needed).
+    // data() made room in the queue.
     void queue_out(int8_t channel, int fd, std::span<const uint8_t> payload, bool stable = false) {
-        if (out_n_ == kBatch || out_iov_used_ == kIovPool) flush_out();
         const uint8_t* p = payload.data();
         uint8_t* arena = out_arena_.get();
         const uint8_t* rb = batch_.buffer(0);

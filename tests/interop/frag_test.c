@@ -16,6 +16,11 @@
  *     on link 0 (libknet 1.26 then lost all but their first fragment).
  * Each phase: every datagram delivered exactly once, intact and in order.
  * Every wait is bounded.  Closing line: "N passed, N failed".
+ *
+ * `knet_frag_test filtered`: the same with a destination filter on both nodes
+ * (which checks every datagram it is shown) and lz4 compression, so that the
+ * receiver reassembles into one piece instead of writing the fragments out
+ * as they came.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +70,27 @@ static void sock_notify(void *priv, int fd, int8_t channel, uint8_t tx_rx, int e
     (void)priv; (void)fd; (void)channel; (void)tx_rx; (void)error; (void)errorno;
 }
 
+static int filtered;
+static int filter_bad; /* datagrams the filter saw damaged (receiver) */
+
+/* Unicast to the peer; checks what it is shown the way the receiver does. */
+static int filter(void *priv, const unsigned char *data, ssize_t len, uint8_t tx_rx,
+                  knet_node_id_t this_host, knet_node_id_t src_host, int8_t *channel,
+                  knet_node_id_t *dst, size_t *dst_entries) {
+    (void)priv; (void)src_host; (void)channel;
+    struct hdr hd;
+    if (len >= (ssize_t)sizeof(hd)) {
+        memcpy(&hd, data, sizeof(hd));
+        int intact = hd.index == END || hd.len == (uint32_t)len;
+        for (ssize_t k = sizeof(hd); intact && hd.index >= 0 && k < len; k++)
+            intact = data[k] == pattern(hd.phase, hd.index, (size_t)k);
+        if (!intact) filter_bad++;
+    }
+    dst[0] = tx_rx == KNET_NOTIFY_TX ? (this_host == 1 ? 2 : 1) : this_host;
+    *dst_entries = 1;
+    return 0;
+}
+
 /* Node `me` with one peer, two UDP links on 127.0.0.1, a library-made datafd. */
 static knet_handle_t node(knet_node_id_t me, int base, int *datafd) {
     knet_handle_t h = knet_handle_new(me, 0, KNET_LOG_ERR);
@@ -82,6 +108,17 @@ static knet_handle_t node(knet_node_id_t me, int base, int *datafd) {
             knet_link_set_ping_timers(h, peer, l, 200, 3000, 2048) ||
             knet_link_set_priority(h, peer, l, l == 0 ? 10 : 1) || knet_link_set_enable(h, peer, l, 1)) {
             fprintf(stderr, "node %u link %u: %s\n", me, l, strerror(errno));
+            return NULL;
+        }
+    }
+    if (filtered) {
+        struct knet_handle_compress_cfg cc;
+        memset(&cc, 0, sizeof(cc));
+        snprintf(cc.compress_model, sizeof(cc.compress_model), "lz4");
+        cc.compress_level = 1;
+        cc.compress_threshold = 0;
+        if (knet_handle_enable_filter(h, NULL, filter) || knet_handle_compress(h, &cc)) {
+            fprintf(stderr, "node %u filter/compress: %s\n", me, strerror(errno));
             return NULL;
         }
     }
@@ -134,6 +171,8 @@ static int receiver(int base, int out) {
         if (hd.phase < 0 || hd.phase >= PHASES) continue;
         struct report *rp = &r[hd.phase];
         if (hd.index == END) {
+            rp->bad += filter_bad;
+            filter_bad = 0;
             if (write(out, rp, sizeof(*rp)) != sizeof(*rp)) return 3;
             continue;
         }
@@ -177,8 +216,9 @@ static size_t size_of(int phase, int i, size_t mtu) {
     return s < KNET_MAX_PACKET_SIZE ? s : KNET_MAX_PACKET_SIZE;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     alarm(240);
+    filtered = argc > 1 && strcmp(argv[1], "filtered") == 0;
     if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0 || system("ip link set lo up mtu 1500") != 0) {
         printf("SKIP: needs root and ip(8) for a network namespace with MTU 1500\n");
         return 77;
