@@ -916,6 +916,24 @@ static int all_seen_below(long long n) {
     return 1;
 }
 
+/* What a loss in the rotation stream needs to be understood: which messages,
+ * and what the link went through meanwhile. */
+static void report_missing(const char *when, long long below) {
+    int shown = 0;
+    for (long long i = 0; i < below && i < MAX_SEQ && shown < 5; i++) {
+        if (!rxa[0].seen[i]) {
+            info("%s: message %lld not received", when, i);
+            shown++;
+        }
+    }
+    struct knet_link_status ls = link_status(0);
+    info("%s: link 0 connected %u, down %llu times, latency %llu us, rx data %llu, tx data %llu, "
+         "tx errors %llu",
+         when, ls.connected, (unsigned long long)ls.stats.down_count,
+         (unsigned long long)ls.stats.latency_ave, (unsigned long long)ls.stats.rx_data_packets,
+         (unsigned long long)ls.stats.tx_data_packets, (unsigned long long)ls.stats.tx_data_errors);
+}
+
 static void sc_rotation(void) {
     struct setup s = {.nlinks = 1, .policy = KNET_LINK_POLICY_PASSIVE, .channels = 1,
                       .ping_interval = 200, .ping_timeout = 2000};
@@ -963,6 +981,11 @@ static void sc_rotation(void) {
          * machine (the sanitizer runs) 0.6 s was once not enough. */
         double until = now_s() + 10;
         while (!all_seen_below(peer_used_at) && now_s() < until) stream_for(0.05, rate);
+        if (!all_seen_below(peer_used_at)) {
+            char when[80];
+            snprintf(when, sizeof(when), "rotation %d (peer switched at %lld)", k + 1, peer_used_at);
+            report_missing(when, peer_used_at);
+        }
         rc = crypto_set(old, "none", "none", "none", 0);
         result(rc == 0, "rotation %d: set_config(%d, none/none/none) releases the old slot", k + 1, old);
         ctl_send("sync clear%d", k);
@@ -977,6 +1000,7 @@ static void sc_rotation(void) {
     pump_for(0.2);
     sync_point("drained");
     long long lost = psent - (long long)rxa[0].got;
+    if (lost) report_missing("end of stream", psent);
     result(lost == 0 && rxa[0].dups == 0 && rxa[0].bad == 0,
            "3 key rotations during a continuous stream: %llu/%lld delivered, lost %lld, dups %llu, corrupt %llu",
            (unsigned long long)rxa[0].got, psent, lost, (unsigned long long)rxa[0].dups,

@@ -465,7 +465,7 @@ TEST(DefragLend, FragmentsLentInEarlierRoundsAreCopiedBySettle) {
             round.end(r);
     }
     ASSERT_EQ(res.status, DefragStatus::Complete);
-    ASSERT_TRUE(res.scattered);  // fragments 5 and 4 (order[5], order[6]) still lent
+    ASSERT_TRUE(res.scattered);  // the last three pushed (order[4..6]) are still lent
     bool in_buffer = false;
     EXPECT_EQ(joined(r, &in_buffer), data);
     EXPECT_TRUE(in_buffer);
