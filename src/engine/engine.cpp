@@ -514,7 +514,8 @@ Status Engine::crypto_changed() {
     std::array<std::unique_ptr<crypto::Instance>, 3> fresh;
     for (int slot = 1; slot <= 2; ++slot) {
         if (!s.h.crypto_configured[slot]) continue;
-        // Keep the existing instance when the configuration did not change.
+        // Every configured slot is built again from its configuration: an
+        // unchanged slot gets the same keys, so its traffic does not notice.
         auto made = crypto::create(s.h.crypto_cfg[slot], s.log());
         if (!made) return Error{made.error()};
         fresh[slot] = std::move(made.value());
