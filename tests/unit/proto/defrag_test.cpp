@@ -407,16 +407,30 @@ std::vector<uint8_t> joined(Reassembler& r, bool* in_buffer = nullptr) {
 
 }  // namespace
 
-TEST(DefragLend, DatagramCompletedInOneRoundIsNotCopied) {
+// One Reassembler receiving rounds of lent fragments.
+class DefragLend : public ::testing::Test {
+protected:
+    // The fragments of `data` as datagram `seq` (marked new in the Dedup).
+    Fragmenter split(SeqNum seq, const std::vector<uint8_t>& data, size_t mtu) {
+        d.check(seq);
+        return Fragmenter::make(frag(seq, 0, 0), data, mtu).value();
+    }
+    // Pushes a copy of `f` that lives until the round ends.
+    DefragResult lend(const Fragment& f) {
+        return r.push(f.header, round.lend(f.payload), 0, d, Hold::Lend);
+    }
+
     Dedup d;
     Reassembler r;
-    const auto data = pattern(6000, 3);
-    const auto f = Fragmenter::make(frag(9, 0, 0), data, 1400).value();
-    ASSERT_EQ(f.count(), 5);
     Round round;
+};
+
+TEST_F(DefragLend, DatagramCompletedInOneRoundIsNotCopied) {
+    const auto data = pattern(6000, 3);
+    const auto f = split(9, data, 1400);
+    ASSERT_EQ(f.count(), 5);
     std::vector<const uint8_t*> where;
     DefragResult res;
-    d.check(9);
     for (uint8_t i = 0; i < f.count(); ++i) {
         const auto lent = round.lend(f[i].payload);
         where.push_back(lent.data());
@@ -445,21 +459,17 @@ TEST(DefragLend, DatagramCompletedInOneRoundIsNotCopied) {
     EXPECT_EQ(r.in_use(), 0u);
 }
 
-TEST(DefragLend, FragmentsLentInEarlierRoundsAreCopiedBySettle) {
-    Dedup d;
-    Reassembler r;
+TEST_F(DefragLend, FragmentsLentInEarlierRoundsAreCopiedBySettle) {
     const auto data = pattern(7000, 5);
-    const auto f = Fragmenter::make(frag(3, 0, 0), data, 1000).value();
+    const auto f = split(3, data, 1000);
     ASSERT_EQ(f.count(), 7);
-    d.check(3);
-    Round round;
     // Last fragment first (parked at settle: the fragment size is unknown),
     // then two more rounds.
     const uint8_t order[] = {6, 0, 2, 5, 1, 4, 3};
     const int round_end_after[] = {0, 3};
     DefragResult res;
     for (int i = 0; i < 7; ++i) {
-        res = r.push(f[order[i]].header, round.lend(f[order[i]].payload), 0, d, Hold::Lend);
+        res = lend(f[order[i]]);
         if (std::find(std::begin(round_end_after), std::end(round_end_after), i) !=
             std::end(round_end_after))
             round.end(r);
@@ -474,17 +484,13 @@ TEST(DefragLend, FragmentsLentInEarlierRoundsAreCopiedBySettle) {
     round.end(r);
 }
 
-TEST(DefragLend, SettledDatagramCompletesUnscattered) {
-    Dedup d;
-    Reassembler r;
+TEST_F(DefragLend, SettledDatagramCompletesUnscattered) {
     const auto data = pattern(3000, 7);
-    const auto f = Fragmenter::make(frag(4, 0, 0), data, 1400).value();
+    const auto f = split(4, data, 1400);
     ASSERT_EQ(f.count(), 3);
-    d.check(4);
-    Round round;
-    EXPECT_EQ(r.push(f[2].header, round.lend(f[2].payload), 0, d, Hold::Lend).status,
+    EXPECT_EQ(lend(f[2]).status,
               DefragStatus::Pending);
-    EXPECT_EQ(r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend).status,
+    EXPECT_EQ(lend(f[0]).status,
               DefragStatus::Pending);
     round.end(r);
     // The last piece arrives copied: nothing is lent any more.
@@ -494,17 +500,13 @@ TEST(DefragLend, SettledDatagramCompletesUnscattered) {
     EXPECT_EQ(std::vector<uint8_t>(res.datagram.begin(), res.datagram.end()), data);
 }
 
-TEST(DefragLend, TakenBufferKeepsTheBufferedPieces) {
-    Dedup d;
-    Reassembler r;
+TEST_F(DefragLend, TakenBufferKeepsTheBufferedPieces) {
     const auto data = pattern(4000, 9);
-    const auto f = Fragmenter::make(frag(2, 0, 0), data, 1400).value();
-    d.check(2);
-    Round round;
-    r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend);
+    const auto f = split(2, data, 1400);
+    lend(f[0]);
     round.end(r);
-    r.push(f[1].header, round.lend(f[1].payload), 0, d, Hold::Lend);
-    auto res = r.push(f[2].header, round.lend(f[2].payload), 0, d, Hold::Lend);
+    lend(f[1]);
+    auto res = lend(f[2]);
     ASSERT_TRUE(res.scattered);
     std::vector<std::span<const uint8_t>> pieces(kMaxFragments);
     bool in_buffer = false;
@@ -525,29 +527,21 @@ TEST(DefragLend, TakenBufferKeepsTheBufferedPieces) {
     round.end(r);
 }
 
-TEST(DefragLend, SettleEndsTheCompletedDatagram) {
-    Dedup d;
-    Reassembler r;
+TEST_F(DefragLend, SettleEndsTheCompletedDatagram) {
     const auto data = pattern(2000);
-    const auto f = Fragmenter::make(frag(1, 0, 0), data, 1400).value();
-    d.check(1);
-    Round round;
-    r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend);
-    ASSERT_TRUE(r.push(f[1].header, round.lend(f[1].payload), 0, d, Hold::Lend).scattered);
+    const auto f = split(1, data, 1400);
+    lend(f[0]);
+    ASSERT_TRUE(lend(f[1]).scattered);
     round.end(r);
     std::vector<std::span<const uint8_t>> pieces(kMaxFragments);
     EXPECT_EQ(r.completed_pieces(pieces, nullptr), 0u);
     EXPECT_TRUE(r.gather_completed().empty());
 }
 
-TEST(DefragLend, ClearDropsLentFragments) {
-    Dedup d;
-    Reassembler r;
+TEST_F(DefragLend, ClearDropsLentFragments) {
     const auto data = pattern(3000);
-    const auto f = Fragmenter::make(frag(1, 0, 0), data, 1400).value();
-    d.check(1);
-    Round round;
-    r.push(f[0].header, round.lend(f[0].payload), 0, d, Hold::Lend);
+    const auto f = split(1, data, 1400);
+    lend(f[0]);
     r.clear();
     EXPECT_FALSE(r.lending());
     EXPECT_EQ(r.in_use(), 0u);
@@ -558,11 +552,8 @@ TEST(DefragLend, ClearDropsLentFragments) {
 // random, rounds ending at random (the lent memory is then wiped and freed),
 // several datagrams interleaved: every datagram comes out whole, whether
 // read in pieces or gathered.
-TEST(DefragLend, RandomRoundsAlwaysReassembleExactly) {
+TEST_F(DefragLend, RandomRoundsAlwaysReassembleExactly) {
     std::mt19937 rng(4242);
-    Dedup d;
-    Reassembler r;
-    Round round;
     size_t done = 0, sent = 0;
     for (int trial = 0; trial < 400; ++trial) {
         const int count = 1 + static_cast<int>(rng() % 3);  // datagrams interleaved
@@ -581,9 +572,7 @@ TEST(DefragLend, RandomRoundsAlwaysReassembleExactly) {
         }
         std::shuffle(all.begin(), all.end(), rng);
         for (const Fragment& fr : all) {
-            const bool lend = rng() % 3 != 0;
-            const auto res = lend ? r.push(fr.header, round.lend(fr.payload), 0, d, Hold::Lend)
-                                  : r.push(fr.header, fr.payload, 0, d);
+            const auto res = rng() % 3 != 0 ? lend(fr) : r.push(fr.header, fr.payload, 0, d);
             if (res.status == DefragStatus::Complete) {
                 const auto& want = datas[static_cast<size_t>(fr.header.seq - (trial * 4 + 1))];
                 ASSERT_EQ(res.size, want.size());
