@@ -632,8 +632,8 @@ int main(int argc, char **argv)
 	/* verdict */
 	printf("\nknet_demo summary (libknet %s, crypto %s):\n", kt_loaded_library(),
 	       use_crypto ? "on" : "off");
-	printf("  (missed at start: sent before the receiver saw the sender reachable; knet drops\n"
-	       "   those, as libknet 1.25 does.  lost: gaps after the first message arrived)\n");
+	printf("  (missed at start: sent before the receiver saw the sender reachable, which knet\n"
+	       "   drops; lost: gaps after the first message arrived)\n");
 	for (int i = 1; i <= num_nodes; i++) {
 		for (int p = 1; p <= num_nodes; p++) {
 			if (p == i) {

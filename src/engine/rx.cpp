@@ -342,6 +342,7 @@ private:
                 hstats_.rx_crypt.add(crypt_ns);
                 hstats_.dirty = true;
             }
+            if (!host->rt.reachable.load(std::memory_order_acquire)) fast_data_up(*host, *link, ls);
             return data(*host, *hs, pkt, from);
         case proto::PacketType::Ping:
             lc.rx_ping_packets++;
@@ -407,6 +408,19 @@ private:
         size_t wire = 0;
         if (s_.send_control(link, ls, reply_.get(), n, reply_crypt_.get(), kReplySize + 512, &wire))
             lc.tx_pmtu_errors++;
+    }
+
+    // Data from a host not reachable yet, on a link whose ping/pong link-up
+    // is under way: the link goes up now (LinkHeartbeat::on_data_while_down)
+    // and data() keeps the packet instead of dropping it.
+    void fast_data_up(core::Host& host, core::Link& link, LinkState& ls) {
+        if (!link.enabled) return;
+        std::optional<proto::LinkTransition> t;
+        {
+            std::lock_guard g(link.rt.mutex);
+            t = ls.hb.on_data_while_down();
+        }
+        if (t) s_.link_transition(host, link, true, proto::to_string(t->reason));
     }
 
     void pong(core::Host& host, core::Link& link, LinkState& ls, const proto::Packet& pkt) {

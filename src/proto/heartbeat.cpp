@@ -37,6 +37,8 @@ const char* to_string(LinkChangeReason r) {
         return "transport disconnected";
     case LinkChangeReason::Forced:
         return "forced";
+    case LinkChangeReason::DataReceived:
+        return "data received during ping/pong activity";
     }
     return "unknown";
 }
@@ -80,6 +82,14 @@ std::optional<LinkTransition> LinkHeartbeat::go_down(LinkChangeReason reason) {
 
 std::optional<LinkTransition> LinkHeartbeat::force_down(LinkChangeReason reason) {
     return go_down(reason);
+}
+
+std::optional<LinkTransition> LinkHeartbeat::on_data_while_down() {
+    if (connected_ || received_pong_ == 0) {
+        return std::nullopt;
+    }
+    connected_ = true;
+    return LinkTransition{true, LinkChangeReason::DataReceived};
 }
 
 HeartbeatTick LinkHeartbeat::tick(uint64_t now_ns, bool transport_connected, uint64_t early_ns) {

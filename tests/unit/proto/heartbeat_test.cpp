@@ -507,9 +507,48 @@ TEST(LinkEventHistory, CorruptIndexIsReset) {
     EXPECT_EQ(h.last_up_time_index, 1);
 }
 
+TEST(Heartbeat, DataBeforeAnyPongLeavesTheLinkDown) {
+    LinkHeartbeat hb;
+    hb.tick(0);
+    EXPECT_FALSE(hb.on_data_while_down());
+    EXPECT_FALSE(hb.connected());
+}
+
+TEST(Heartbeat, DataDuringLinkUpBringsTheLinkUpAtOnce) {
+    LinkHeartbeat hb;  // pong_count 5
+    hb.tick(0);
+    EXPECT_FALSE(hb.on_pong(0, us(100)).transition);
+    ASSERT_EQ(hb.received_pongs(), 1u);
+    const std::optional<LinkTransition> t = hb.on_data_while_down();
+    ASSERT_TRUE(t);
+    EXPECT_TRUE(t->connected);
+    EXPECT_EQ(t->reason, LinkChangeReason::DataReceived);
+    EXPECT_TRUE(hb.connected());
+    // Once up: no second up, neither from data nor from the remaining pongs.
+    EXPECT_FALSE(hb.on_data_while_down());
+    for (int i = 0; i < 6; ++i) EXPECT_FALSE(hb.on_pong(0, us(100)).transition);
+}
+
+TEST(Heartbeat, DataUpLinkStillTimesOutAndNeedsAPongAgain) {
+    Sim s;
+    s.run(ms(200), ms(100), always(us(100)));  // a few pongs, not yet up
+    ASSERT_EQ(s.ups, 0);
+    s.note(s.hb.on_data_while_down());
+    ASSERT_EQ(s.ups, 1);
+    // The peer goes silent: the link goes down as any other would.
+    s.run(ms(60'000), ms(100), never());
+    EXPECT_EQ(s.downs, 1);
+    EXPECT_EQ(s.last->reason, LinkChangeReason::PongTimeout);
+    // Data alone does not bring it back: the pongs counted before were
+    // forgotten by the down.
+    EXPECT_FALSE(s.hb.on_data_while_down());
+    EXPECT_FALSE(s.hb.connected());
+}
+
 TEST(Heartbeat, ReasonNames) {
     EXPECT_STREQ(to_string(LinkChangeReason::PongTimeout), "pong timeout");
     EXPECT_STREQ(to_string(LinkChangeReason::PongsReceived), "pongs received");
+    EXPECT_STREQ(to_string(LinkChangeReason::DataReceived), "data received during ping/pong activity");
 }
 
 }  // namespace
