@@ -19,6 +19,9 @@
 //    already been counted, i.e. on the (pong_count + 1)-th accepted pong since
 //    the last down, provided the running latency average is below the adjusted
 //    timeout.
+//  * Data from the peer arriving while the link is down brings it up at once
+//    when at least one pong was counted since the last down (the engine calls
+//    on_data_while_down(); upstream 1.27 and later do the same).
 //  * The link goes down when no pong at all has been received for
 //    pong_timeout_adj since the last one (only checked once a pong was seen
 //    since the last down), or when the transport reports it is disconnected.
@@ -36,7 +39,8 @@
 // delays the engine's timer cannot produce a spurious down by itself: the
 // engine must process received pongs before calling tick() with a later time.
 //
-// Differences from the reference, on purpose: latency arithmetic is 64-bit;
+// Differences from the reference (1.25), on purpose: data during the link-up
+// brings the link up (above); latency arithmetic is 64-bit;
 // a pong whose echoed time lies in the future (corrupt) is never used for
 // latency; pong_timeout_adj is recomputed at once when the timers change or
 // the link goes down instead of on the next one-second adjustment.
