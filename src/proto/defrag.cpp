@@ -55,25 +55,22 @@ void Reassembler::clear() noexcept {
 void Reassembler::place(Slot& s, uint8_t frag_seq, std::span<const uint8_t> payload) noexcept {
     uint8_t* const buf = s.buf.get();
     const size_t len = payload.size();
-    if (frag_seq != s.frag_num) {
-        std::memcpy(buf + (static_cast<size_t>(frag_seq) - 1) * s.frag_size, payload.data(), len);
-    } else if (s.frag_size != 0) {
-        std::memcpy(buf + (static_cast<size_t>(s.frag_num) - 1) * s.frag_size, payload.data(), len);
-    } else {
+    if (frag_seq == s.frag_num && s.frag_size == 0) {
         // Offset unknown until a non-last fragment tells the fragment size:
         // park it at the end of the buffer.
         std::memcpy(buf + kMaxPacketSize - len, payload.data(), len);
         s.last_parked = true;
+        return;
     }
+    std::memcpy(buf + (static_cast<size_t>(frag_seq) - 1) * s.frag_size, payload.data(), len);
 }
 
 std::span<const uint8_t> Reassembler::piece(const Slot& s, unsigned k) noexcept {
     const size_t len = k == s.frag_num ? s.last_size : s.frag_size;
     if (s.lent.test(k)) return {s.lent_at[k], len};
     const uint8_t* const buf = s.buf.get();
-    if (k != s.frag_num) return {buf + (k - 1) * s.frag_size, len};
-    if (s.last_parked) return {buf + kMaxPacketSize - len, len};
-    return {buf + (static_cast<size_t>(s.frag_num) - 1) * s.frag_size, len};
+    if (k == s.frag_num && s.last_parked) return {buf + kMaxPacketSize - len, len};
+    return {buf + static_cast<size_t>(k - 1) * s.frag_size, len};
 }
 
 void Reassembler::copy_lent(Slot& s) noexcept {
