@@ -6,6 +6,7 @@
 #include "api/handle_object.h"
 #ifdef KNET_HAVE_CRYPTO
 #include "crypto/crypto.h"
+#include "util/wipe.h"
 #endif
 
 using namespace knet;
@@ -65,14 +66,18 @@ int set_config(knet_handle* k, const knet_handle_crypto_cfg* cfg, uint8_t config
         return -2;
     }
 
-    const knet_handle_crypto_cfg old_cfg = h.crypto_cfg[config_num];
+    knet_handle_crypto_cfg old_cfg = h.crypto_cfg[config_num];
     const bool old_configured = h.crypto_configured[config_num];
     h.crypto_cfg[config_num] = *cfg;
     h.crypto_configured[config_num] = true;
-    if (Status s = k->engine->crypto_changed(); !s) {
+    const Status installed = k->engine->crypto_changed();
+    if (!installed) {
         // A failed init keeps the previous configuration of the slot.
         h.crypto_cfg[config_num] = old_cfg;
         h.crypto_configured[config_num] = old_configured;
+    }
+    wipe_secret(&old_cfg, sizeof(old_cfg));  // the previous key
+    if (Status s = installed; !s) {
         (void)k->engine->crypto_changed();
         KNET_LOG_E(&h.logger, KNET_SUB_CRYPTO, "Unable to initialize crypto config %u: %s",
                    config_num, strerror(s.error()));

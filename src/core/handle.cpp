@@ -6,6 +6,8 @@
 #include <string>
 #include <unistd.h>
 
+#include "util/wipe.h"
+
 namespace knet::core {
 
 void Link::reset_config() {
@@ -41,7 +43,8 @@ Handle::Handle(knet_node_id_t id, int log_fd, uint8_t default_log_level, uint64_
     std::memcpy(compress_cfg.compress_model, "none", 5);
 }
 
-Handle::~Handle() = default;
+// The crypto slots hold copies of the applications' private keys.
+Handle::~Handle() { wipe_secret(crypto_cfg.data(), sizeof(crypto_cfg)); }
 
 Host* Handle::add_host(knet_node_id_t id) {
     if (host_index_[id]) return nullptr;

@@ -30,6 +30,7 @@
 #include "crypto/backend.h"
 #include "crypto/batched.h"
 #include "crypto/context_pool.h"
+#include "util/wipe.h"
 
 namespace knet::crypto::detail {
 
@@ -105,25 +106,27 @@ SymKeyPtr import_key(log::Logger* log, CK_MECHANISM_TYPE mech, CK_ATTRIBUTE_TYPE
         KNET_LOG_E(log, KNET_SUB_NSSCRYPTO, "Unable to find security slot: %s", nss_error());
         return nullptr;
     }
-    std::vector<uint8_t> buf(key, key + len);
-    SECItem item{siBuffer, buf.data(), static_cast<unsigned>(len)};
+    // One copy of the key (padded for wrapping below), wiped on every way out.
+    struct KeyCopy {
+        uint8_t bytes[KNET_MAX_KEY_LEN + 64] = {};
+        ~KeyCopy() { wipe_secret(bytes, sizeof(bytes)); }
+    } buf;
+    if (len > KNET_MAX_KEY_LEN) return nullptr;
+    memcpy(buf.bytes, key, len);
+    SECItem item{siBuffer, buf.bytes, static_cast<unsigned>(len)};
     SymKeyPtr k(PK11_ImportSymKeyWithFlags(slot.get(), mech, PK11_OriginUnwrap, op, &item, flags,
                                            PR_FALSE, nullptr));
-    if (k) {
-        memset(buf.data(), 0, buf.size());
-        return k;
-    }
+    if (k) return k;
 
     const CK_MECHANISM_TYPE wrap_mech = PK11_GetBestWrapMechanism(slot.get());
     const int wrap_len = PK11_GetBestKeyLength(slot.get(), wrap_mech);
     SymKeyPtr wrap_key(PK11_KeyGen(slot.get(), wrap_mech, nullptr, wrap_len, nullptr));
     const int block = PK11_GetBlockSize(wrap_mech, nullptr);
-    if (!wrap_key || block <= 0) {
+    if (!wrap_key || block <= 0 || block > 64) {
         KNET_LOG_E(log, KNET_SUB_NSSCRYPTO, "Unable to generate wrapping key: %s", nss_error());
         return nullptr;
     }
-    const size_t padded = (len + block - 1) / block * block;
-    buf.resize(padded, 0);
+    const size_t padded = (len + block - 1) / block * block;  // zeros from KeyCopy
     std::vector<uint8_t> wrapped(padded + block);
     SECItem no_param{siBuffer, nullptr, 0};
     ContextPtr ctx(PK11_CreateContextBySymKey(wrap_mech, CKA_ENCRYPT, wrap_key.get(), &no_param));
@@ -131,14 +134,12 @@ SymKeyPtr import_key(log::Logger* log, CK_MECHANISM_TYPE mech, CK_ATTRIBUTE_TYPE
     unsigned fin_len = 0;
     if (!ctx ||
         PK11_CipherOp(ctx.get(), wrapped.data(), &out_len, static_cast<int>(wrapped.size()),
-                      buf.data(), static_cast<int>(padded)) != SECSuccess ||
+                      buf.bytes, static_cast<int>(padded)) != SECSuccess ||
         PK11_DigestFinal(ctx.get(), wrapped.data() + out_len, &fin_len,
                          static_cast<unsigned>(wrapped.size() - out_len)) != SECSuccess) {
-        memset(buf.data(), 0, buf.size());
         KNET_LOG_E(log, KNET_SUB_NSSCRYPTO, "Unable to wrap key: %s", nss_error());
         return nullptr;
     }
-    memset(buf.data(), 0, buf.size());
     SECItem wrapped_item{siBuffer, wrapped.data(), static_cast<unsigned>(out_len) + fin_len};
     k.reset(PK11_UnwrapSymKeyWithFlags(wrap_key.get(), wrap_mech, &no_param, &wrapped_item, mech,
                                        op, static_cast<int>(len), flags));
