@@ -195,7 +195,6 @@ KNET_EXPORT int knet_link_clear_config(knet_handle_t knet_h, knet_node_id_t host
         return fail(EBUSY);
     }
     k->engine->link_cleared(*k->core.find_host(host_id), **link);
-    (*link)->reset_config();
     KNET_LOG_D(&k->core.logger, KNET_SUB_LINK, "host: %u link: %u config has been wiped",
                host_id, link_id);
     return succeed();

@@ -46,7 +46,7 @@ KNET_EXPORT int knet_handle_clear_stats(knet_handle_t knet_h,
             core::Host* host = k->core.find_host(id);
             for (core::Link& link : host->links) {
                 std::lock_guard<std::mutex> g(link.rt.mutex);
-                link.rt.stats = knet_link_stats{};
+                link.rt.stats = core::fresh_link_stats();
             }
         }
     }

@@ -14,6 +14,14 @@
 
 namespace knet::core {
 
+// The stats of a link that has measured nothing yet: latency_min is
+// UINT32_MAX until the first pong, as in libknet (knet_host_add sets it).
+inline knet_link_stats fresh_link_stats() {
+    knet_link_stats s{};
+    s.latency_min = UINT32_MAX;
+    return s;
+}
+
 struct LinkRuntime {
     std::atomic<bool> connected{false};
     std::atomic<bool> dynconnected{false};
@@ -28,7 +36,7 @@ struct LinkRuntime {
     // readers sum data + ping + pong + pmtu themselves, as the reference's
     // knet_link_get_status does.
     mutable std::mutex mutex;
-    knet_link_stats stats{};                     // latency, up/down history, counters
+    knet_link_stats stats = fresh_link_stats();  // latency, up/down history, counters
     unsigned long long latency_us = 0;
     timespec pong_last{};                        // CLOCK_MONOTONIC of the last pong
     sockaddr_storage dyn_dst{};                  // peer address learned by a dynamic link

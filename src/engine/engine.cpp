@@ -415,7 +415,10 @@ Status Engine::link_configured(core::Host& host, core::Link& link) {
 void Engine::link_cleared(core::Host& host, core::Link& link) {
     State& s = *impl_;
     HostState* hs = s.host_state(host.id);
-    if (!hs) return;
+    if (!hs) {
+        link.reset_config();
+        return;
+    }
     LinkState& ls = hs->links[link.id];
     release_socket(s, ls);
     s.pmtud_generation.fetch_add(1);
@@ -424,11 +427,18 @@ void Engine::link_cleared(core::Host& host, core::Link& link) {
         std::lock_guard g(link.rt.mutex);
         ls.hb.force_down(proto::LinkChangeReason::Forced);
         link.rt.dyn_dst = sockaddr_storage{};
+        // A link configured again starts with no history, as in libknet.
+        link.rt.stats = core::fresh_link_stats();
+        link.rt.latency_us = 0;
+        link.rt.pong_last = timespec{};
     }
     link.rt.connected.store(false);
     link.rt.dynconnected.store(false);
     link.rt.transport_connected.store(false);
     link.rt.has_valid_mtu.store(false);
+    // Before the links are selected again: a loopback link still configured
+    // would keep the host reachable.
+    link.reset_config();
     s.refresh_host(host);
     s.wake_pmtud(false);
 }

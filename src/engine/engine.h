@@ -34,7 +34,9 @@ public:
     // A link got (or changed) its addresses: open/bind its socket.  Errors
     // (EADDRINUSE, EADDRNOTAVAIL, ...) are returned as the API's errno.
     Status link_configured(core::Host& host, core::Link& link);
-    // A link is being cleared: release its socket and runtime state.
+    // A link is cleared: releases its socket and runtime state, resets its
+    // configuration (core::Link::reset_config) and selects the host's links
+    // again without it.
     void link_cleared(core::Host& host, core::Link& link);
     // Enabled flag, priority, ping timers or pong count changed.
     void link_changed(core::Host& host, core::Link& link);

@@ -226,6 +226,7 @@ struct State {
     void tx_main();
     bool tx_read_messages(TxContext& ctx, core::Channel& ch, int channel, int fd);
     void tx_read_failed(core::Channel& ch, int channel, int fd, ssize_t len, int err);
+    void tx_discard(TxContext& ctx, core::Channel& ch, int channel, int fd);
     void hb_main();
     void pmtud_main();
 

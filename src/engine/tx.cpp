@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <poll.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -474,14 +473,6 @@ void State::tx_main() {
     epoll_event events[KNET_DATAFD_MAX + 1];
     IdleSpin spin;
     while (!stop.load(std::memory_order_relaxed)) {
-        if (!h.forwarding.load(std::memory_order_acquire)) {
-            // Forwarding off: nothing is read from the datafds.
-            pollfd p{tx_wake.get(), POLLIN, 0};
-            ::poll(&p, 1, 200);
-            uint64_t v;
-            (void)!::read(tx_wake.get(), &v, sizeof v);
-            continue;
-        }
         int n = wait_events(tx_epoll.get(), events, KNET_DATAFD_MAX + 1, spin, -1);
         if (stop.load(std::memory_order_relaxed)) break;
         if (n <= 0) continue;
@@ -501,6 +492,10 @@ void State::tx_main() {
             if (channel >= KNET_DATAFD_MAX) continue;
             core::Channel& ch = h.channels[channel];
             if (!ch.in_use || ch.lib_fd != fd || ch.has_error.load()) continue;
+            if (!h.forwarding.load(std::memory_order_acquire)) {
+                tx_discard(*ctx, ch, channel, fd);
+                continue;
+            }
             saw_data = true;
             if (chan_msg[channel]) {
                 (void)tx_read_messages(*ctx, ch, channel, fd);
@@ -542,6 +537,31 @@ void State::tx_main() {
         }
         if (saw_data) spin.on_data(mono_ns());
     }
+}
+
+// Forwarding off: what the application writes meanwhile is read and
+// dropped, as libknet 1.x does ("no traffic will pass through knet until it
+// is set on"), not held back to be sent once forwarding is on again.  Read
+// errors and end of file are still reported.  Handle::lock shared.
+void State::tx_discard(TxContext& ctx, core::Channel& ch, int channel, int fd) {
+    ctx.ensure_room();  // the next free slot is the scratch buffer
+    uint8_t* scratch = ctx.next_slot();
+    const int max_reads = ch.is_socket ? static_cast<int>(4 * TxContext::kSlots) : 1;
+    size_t dropped = 0;
+    for (int r = 0; r < max_reads; ++r) {
+        const ssize_t len = ch.is_socket ? ::recv(fd, scratch, TxContext::kSlotSize, MSG_DONTWAIT | MSG_TRUNC)
+                                         : ::read(fd, scratch, TxContext::kSlotSize);
+        if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (len < 0 && errno == EINTR) continue;
+        if (len <= 0) {
+            tx_read_failed(ch, channel, fd, len, len < 0 ? errno : 0);
+            break;
+        }
+        ++dropped;
+    }
+    if (dropped)
+        KNET_LOG_D(log(), KNET_SUB_TX, "forwarding is disabled: %zu datagram(s) from channel %d dropped",
+                   dropped, channel);
 }
 
 // Read error: the fd leaves polling (man knet_handle_add_datafd).  End of

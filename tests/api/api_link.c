@@ -235,6 +235,8 @@ static void test_status(knet_handle_t h)
 	CHECK(strcmp(st.src_ipaddr, "127.0.0.1") == 0 && strcmp(st.src_port, "50130") == 0);
 	CHECK(strcmp(st.dst_ipaddr, "127.0.0.1") == 0 && strcmp(st.dst_port, "50131") == 0);
 	CHECK(st.enabled == 1);
+	/* no pong yet: the minimum latency is "none" (UINT32_MAX), as in libknet */
+	CHECK(st.stats.latency_min == UINT32_MAX && st.stats.latency_samples == 0);
 	CHECK(st.stats.tx_total_packets == st.stats.tx_data_packets + st.stats.tx_ping_packets +
 	      st.stats.tx_pong_packets + st.stats.tx_pmtu_packets);
 
@@ -257,6 +259,7 @@ static void test_status(knet_handle_t h)
 	CHECK_OK(knet_link_get_status(h, PEER, 1, &st, sizeof(st)));
 	CHECK(strcmp(st.src_ipaddr, "::1") == 0 && strcmp(st.src_port, "50132") == 0);
 	CHECK(st.enabled == 0 && st.connected == 0);
+	CHECK(st.stats.latency_min == UINT32_MAX);
 	CHECK_OK(knet_link_clear_config(h, PEER, 1));
 }
 

@@ -67,9 +67,23 @@ int main(void)
 	n = recv_wait(h, datafd, buf, sizeof(buf), channel);
 	CHECK(n == 4 && memcmp(buf, "sync", 4) == 0);
 
+	/* Forwarding off: what is written meanwhile is dropped (as libknet),
+	 * not sent once forwarding is back on. */
+	CHECK_OK(knet_handle_setfwd(h, 0));
+	CHECK(knet_send(h, "while off", 9, channel) == 9);
+	poll(NULL, 0, 200);
+	CHECK_OK(knet_handle_setfwd(h, 1));
+	CHECK(knet_send(h, "back on", 7, channel) == 7);
+	n = recv_wait(h, datafd, buf, sizeof(buf), channel);
+	CHECK(n == 7 && memcmp(buf, "back on", 7) == 0);
+	CHECK_FAIL(knet_recv(h, buf, sizeof(buf), channel), EAGAIN);
+
+	/* Without its loopback link the host is no longer reachable. */
 	CHECK_OK(knet_handle_setfwd(h, 0));
 	CHECK_OK(knet_link_set_enable(h, ME, 0, 0));
 	CHECK_OK(knet_link_clear_config(h, ME, 0));
+	CHECK_OK(knet_host_get_status(h, ME, &status));
+	CHECK(status.reachable == 0);
 	CHECK_OK(knet_host_remove(h, ME));
 	CHECK_OK(knet_handle_free(h));
 	return tc_finish();
