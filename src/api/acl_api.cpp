@@ -6,10 +6,6 @@ using namespace knet::api;
 
 namespace {
 
-bool ip_family(const sockaddr_storage& ss) {
-    return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
-}
-
 // Argument checks shared by insert and rm, in libknet's order; 0 if valid.
 int check_rule_args(const sockaddr_storage* ss1, const sockaddr_storage* ss2, check_type_t type,
                     check_acceptreject_t action, uint8_t link_id) {
@@ -18,8 +14,10 @@ int check_rule_args(const sockaddr_storage* ss1, const sockaddr_storage* ss2, ch
         return EINVAL;
     if (action != CHECK_ACCEPT && action != CHECK_REJECT) return EINVAL;
     if (type != CHECK_TYPE_ADDRESS && !ss2) return EINVAL;
-    if (!ip_family(*ss1)) return EINVAL;
-    if (type != CHECK_TYPE_ADDRESS && ss1->ss_family != ss2->ss_family) return EINVAL;
+    // As libknet 1.x: only a range needs both ends in one family.  A rule
+    // whose address is of no IP family is kept but never matches; a mask of
+    // another family is read as the address's (core/acl.cpp).
+    if (type == CHECK_TYPE_RANGE && ss1->ss_family != ss2->ss_family) return EINVAL;
     if (link_id >= KNET_MAX_LINK) return EINVAL;
     return 0;
 }

@@ -30,7 +30,6 @@ int main(void)
 	CHECK_FAIL(knet_link_add_acl(h, PEER, 1, &a, NULL, CHECK_TYPE_MASK, CHECK_ACCEPT), EINVAL);
 	CHECK_FAIL(knet_link_add_acl(h, PEER, 1, &a, NULL, CHECK_TYPE_RANGE, CHECK_ACCEPT), EINVAL);
 	CHECK_FAIL(knet_link_add_acl(h, PEER, 1, &a, &a6, CHECK_TYPE_RANGE, CHECK_ACCEPT), EINVAL);
-	CHECK_FAIL(knet_link_add_acl(h, PEER, 1, &unspec, NULL, CHECK_TYPE_ADDRESS, CHECK_ACCEPT), EINVAL);
 	CHECK_FAIL(knet_link_add_acl(h, PEER, KNET_MAX_LINK, &a, NULL, CHECK_TYPE_ADDRESS, CHECK_ACCEPT),
 		   EINVAL);
 	CHECK_FAIL(knet_link_add_acl(h, 9, 1, &a, NULL, CHECK_TYPE_ADDRESS, CHECK_ACCEPT), EINVAL);
@@ -62,6 +61,13 @@ int main(void)
 	CHECK_OK(knet_link_rm_acl(h, PEER, 1, &a, &b, CHECK_TYPE_RANGE, CHECK_REJECT));
 	CHECK_FAIL(knet_link_rm_acl(h, PEER, 1, &a, &b, CHECK_TYPE_RANGE, CHECK_REJECT), ENOENT);
 	CHECK_OK(knet_link_rm_acl(h, PEER, 1, &a, NULL, CHECK_TYPE_ADDRESS, CHECK_ACCEPT));
+
+	/* as libknet 1.x: only a range must be of one family; an address of no
+	 * IP family and a mask of the other family are accepted (and removable) */
+	CHECK_OK(knet_link_add_acl(h, PEER, 1, &unspec, NULL, CHECK_TYPE_ADDRESS, CHECK_ACCEPT));
+	CHECK_OK(knet_link_add_acl(h, PEER, 1, &a, &a6, CHECK_TYPE_MASK, CHECK_REJECT));
+	CHECK_OK(knet_link_rm_acl(h, PEER, 1, &unspec, NULL, CHECK_TYPE_ADDRESS, CHECK_ACCEPT));
+	CHECK_OK(knet_link_rm_acl(h, PEER, 1, &a, &a6, CHECK_TYPE_MASK, CHECK_REJECT));
 
 	CHECK_FAIL(knet_link_clear_acl(NULL, PEER, 1), EINVAL);
 	CHECK_FAIL(knet_link_clear_acl(h, PEER, KNET_MAX_LINK), EINVAL);
