@@ -448,7 +448,7 @@ void Engine::link_changed(core::Host& host, core::Link& link) {
     HostState* hs = s.host_state(host.id);
     if (!hs) return;
     LinkState& ls = hs->links[link.id];
-    bool went_down = false;
+    bool disabled = false;
     {
         std::lock_guard g(link.rt.mutex);
         ls.hb.set_timers(link.ping_interval_ms, link.pong_timeout_ms,
@@ -456,25 +456,21 @@ void Engine::link_changed(core::Host& host, core::Link& link) {
         ls.hb.set_pong_count(link.pong_count ? link.pong_count : 1);
         if (ls.prev_enabled != link.enabled) {
             ls.prev_enabled = link.enabled;
-            if (link.transport != KNET_TRANSPORT_LOOPBACK) {
-                if (!link.enabled) {
-                    ls.hb.force_down(proto::LinkChangeReason::Forced);
-                    went_down = link.rt.connected.exchange(false);
-                    link.rt.pong_last = timespec{};
-                }
-                // The reference records an event on every enabled change,
-                // typed by the connection state afterwards.
+            disabled = !link.enabled;
+            // As libknet 1.x, a disabled link keeps its connection state
+            // (knet_link_get_status: connected = ping/pong and data still
+            // flow from the peer, which keeps pinging us); it only stops
+            // carrying our data and our pings, and so cannot time out.  The
+            // reference records an event on every enabled change, typed by
+            // the connection state.
+            if (link.transport != KNET_TRANSPORT_LOOPBACK)
                 record_event(link.rt.stats, link.rt.connected.load());
-            }
         }
     }
-    if (went_down) {
-        KNET_LOG_I(s.log(), KNET_SUB_LINK, "host: %u link: %u is down", host.id, link.id);
-        KNET_LOG_D(s.log(), KNET_SUB_LINK, "host: %u link: %u: disabled", host.id, link.id);
-    }
+    if (disabled) KNET_LOG_D(s.log(), KNET_SUB_LINK, "host: %u link: %u is disabled", host.id, link.id);
     s.refresh_host(host);
     s.kick_hb();
-    if (went_down) s.wake_pmtud(false);
+    if (disabled) s.wake_pmtud(false);
 }
 
 void Engine::host_added(core::Host& host) {

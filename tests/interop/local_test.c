@@ -297,10 +297,11 @@ int main(void) {
     }
 
     /* ---- compression of a whole read batch ----
-     * With forwarding off the TX thread reads nothing, so the burst waits in
-     * the datafd and is read in one batch when it comes back on: large enough
-     * for the library to compress it on several threads.  Mixed on purpose:
-     * compressible, below the threshold and incompressible messages. */
+     * The burst is queued in a socketpair of ours before its end is added
+     * as a's datafd on channel 2, so the TX thread finds it all at once and
+     * reads it in one batch: large enough for the library to compress it on
+     * several threads.  Mixed on purpose: compressible, below the threshold
+     * and incompressible messages. */
     {
         enum { N = 32, SZ = 40000 };
         static unsigned char msgs[N][SZ], rb[KNET_MAX_PACKET_SIZE];
@@ -315,21 +316,30 @@ int main(void) {
         struct knet_handle_stats st0, st1;
         memset(&st0, 0, sizeof(st0));
         knet_handle_get_stats(a, &st0, sizeof(st0));
-        knet_handle_setfwd(a, 0);
+        int sp[2] = {-1, -1}, fb2 = 0;
+        int8_t ca2 = 2, cb2 = 2;
+        const int spbuf = 8 * 1024 * 1024;  /* the whole burst (root: FORCE) */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0) {
+            if (setsockopt(sp[0], SOL_SOCKET, SO_SNDBUFFORCE, &spbuf, sizeof(spbuf)) < 0)
+                setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &spbuf, sizeof(spbuf));
+            if (setsockopt(sp[1], SOL_SOCKET, SO_RCVBUFFORCE, &spbuf, sizeof(spbuf)) < 0)
+                setsockopt(sp[1], SOL_SOCKET, SO_RCVBUF, &spbuf, sizeof(spbuf));
+        }
+        knet_handle_add_datafd(b, &fb2, &cb2);
         for (int i = 0; i < N; i++) {
             lens[i] = i % 8 == 3 ? 60 : SZ;
             for (size_t k = 0; k < lens[i]; k++)
                 msgs[i][k] = i % 8 == 5 ? (unsigned char)rand() : (unsigned char)("batch of text "[(k + i) % 14]);
             msgs[i][0] = 'z';
             msgs[i][1] = (unsigned char)i;
-            if (write(fa, msgs[i], lens[i]) == (ssize_t)lens[i]) wrote++;
+            if (send(sp[0], msgs[i], lens[i], MSG_DONTWAIT) == (ssize_t)lens[i]) wrote++;
         }
-        knet_handle_setfwd(a, 1);
+        knet_handle_add_datafd(a, &sp[1], &ca2);
         double end = now_s() + 5;
         while (got_n < N && now_s() < end) {
-            struct pollfd pf = {fb, POLLIN, 0};
+            struct pollfd pf = {fb2, POLLIN, 0};
             if (poll(&pf, 1, 20) <= 0) continue;
-            ssize_t n = knet_recv(b, (char *)rb, sizeof(rb), 0);
+            ssize_t n = knet_recv(b, (char *)rb, sizeof(rb), 2);
             if (n < 2 || rb[0] != 'z') continue;
             int i = rb[1];
             if (i >= N || (size_t)n != lens[i] || memcmp(rb, msgs[i], lens[i]) != 0 || seen[i]) {
@@ -355,6 +365,10 @@ int main(void) {
               "lz4 batch stats: tx_compressed_packets +%llu (want 28)", zc);
         strcpy(cc.compress_model, "none");
         knet_handle_compress(a, &cc);
+        knet_handle_remove_datafd(a, sp[1]);
+        knet_handle_remove_datafd(b, fb2);
+        close(sp[0]);
+        close(sp[1]);
     }
 
     /* ---- filter: RX drop and channel rewrite; TX unicast + send_sync ---- */
