@@ -1,15 +1,21 @@
-# Runs the api_diff catalog on Debian's libknet.so.1 and on ours and
-# compares the outputs label by label.  A label may differ only if it is in
-# the allowlist (tests/api/api_diff_allowed.txt: "<label> <reason>").
+# Runs a differential program (api_diff: the call catalog; api_diff_live:
+# live clusters) on Debian's libknet.so.1 and on ours and compares the
+# outputs label by label.  A label may differ only if it is in the
+# allowlist (tests/api/api_diff_allowed.txt, api_diff_live_allowed.txt:
+# "<label> <reason>").
 #
-#   -DPROG=<api_diff>  -DOURS_DIR=<dir holding our libknet.so.1>
+#   -DPROG=<program>  -DOURS_DIR=<dir holding our libknet.so.1>
 #   -DREF_LIB=<reference libknet.so.1>  -DALLOWED=<allowlist file>
+#   -DNAME=<name in messages> (default api_diff)
 #
 # Prints "SKIP: ..." (the test's SKIP_REGULAR_EXPRESSION) when the reference
 # library is not installed.
 if(NOT EXISTS "${REF_LIB}")
   message("SKIP: reference library ${REF_LIB} not installed")
   return()
+endif()
+if(NOT DEFINED NAME)
+  set(NAME api_diff)
 endif()
 
 # --- run both ---------------------------------------------------------------
@@ -18,10 +24,10 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${PROG}
 execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${OURS_DIR} ${PROG}
   OUTPUT_VARIABLE our_out ERROR_VARIABLE our_err RESULT_VARIABLE our_rc TIMEOUT 120)
 if(NOT ref_rc EQUAL 0)
-  message(FATAL_ERROR "api_diff failed on the reference library (${ref_rc}):\n${ref_err}")
+  message(FATAL_ERROR "${NAME} failed on the reference library (${ref_rc}):\n${ref_err}")
 endif()
 if(NOT our_rc EQUAL 0)
-  message(FATAL_ERROR "api_diff failed on our library (${our_rc}):\n${our_err}")
+  message(FATAL_ERROR "${NAME} failed on our library (${our_rc}):\n${our_err}")
 endif()
 
 # --- each run must have mapped the library it was meant to ------------------
@@ -54,7 +60,7 @@ foreach(line IN LISTS allow_lines)
 endforeach()
 
 # --- index both outputs by label ----------------------------------------------
-# (api_diff keeps '[', ']' and ';' out of its lines, so list splitting is safe)
+# (the programs keep '[', ']' and ';' out of their lines, so list splitting is safe)
 foreach(which ref our)
   string(REPLACE "\n" ";" lines "${${which}_out}")
   set(${which}_labels)
@@ -113,7 +119,7 @@ endforeach()
 list(LENGTH ref_labels nref)
 list(LENGTH our_labels nour)
 if(NOT failures STREQUAL "")
-  message(FATAL_ERROR "API behaviour differs from the reference (${nref} reference calls, "
+  message(FATAL_ERROR "${NAME}: behaviour differs from the reference (${nref} reference labels, "
                       "${nour} ours; not in the allowlist):${failures}")
 endif()
-message(STATUS "${nref} reference calls, ${nour} ours: identical apart from ${nallowed} allowlisted")
+message(STATUS "${NAME}: ${nref} reference labels, ${nour} ours: identical apart from ${nallowed} allowlisted")
