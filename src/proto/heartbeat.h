@@ -157,8 +157,8 @@ public:
     // A PONG arrived at now_ns echoing the ping send time echoed_ns.
     PongResult on_pong(uint64_t echoed_ns, uint64_t now_ns);
 
-    // Takes the link down now (e.g. transport error, link disabled and
-    // re-enabled).  Returns the transition if the link was connected.
+    // Takes the link down now (e.g. its configuration is cleared).  Returns
+    // the transition if the link was connected.
     std::optional<LinkTransition> force_down(LinkChangeReason reason);
 
     // Authenticated data from the peer arrived on this link while it is
