@@ -38,55 +38,26 @@
 /* Under TSan the reference needs bigger thread stacks (see the header). */
 #include "../interop/tsan_ref_stack.h"
 
+#define DIFF_PROG "api_diff"
+#include "api_diff_common.h"
+
 /* ------------------------------------------------------------ reporting */
 
-static long long g_rc;
-static int g_err;
 static int g_calls;
 
-static const char *errname(int e)
-{
-	static char buf[32];
-	const char *n = strerrorname_np(e);
-
-	if (e == 0)
-		return "0";
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E#%d", e);
-	return buf;
-}
-
-/* Prints one line for the call just made (g_rc, g_err); `failed` says
- * whether the return value means failure; fmt adds output values.  The
- * line is kept free of characters that CMake lists treat specially
- * ('[', ']', ';') so that the comparison script can split it safely. */
+/* One line for the call just made (g_rc, g_err): "<label> rc=.. errno=..[ values]";
+ * `failed` says whether the return value means failure. */
 static void vemit(const char *label, const char *rc, int failed, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char body[2048];
 	int n;
-	char *c;
 
-	n = snprintf(line, sizeof(line), "%s", label);
-	/* a label is one word: blanks in it (from tested names) become '_' */
-	for (c = line; *c; c++)
-		if (*c == ' ')
-			*c = '_';
-	n += snprintf(line + n, sizeof(line) - n, " rc=%s errno=%s", rc, failed ? errname(g_err) : "-");
-	if (fmt && fmt[0] && n < (int)sizeof(line) - 1) {
-		line[n++] = ' ';
-		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	n = snprintf(body, sizeof(body), "rc=%s errno=%s", rc, failed ? errname(g_err) : "-");
+	if (fmt && fmt[0] && n < (int)sizeof(body) - 1) {
+		body[n++] = ' ';
+		vsnprintf(body + n, sizeof(body) - n, fmt, ap);
 	}
-	for (c = line; *c; c++) {
-		if (*c == '[')
-			*c = '(';
-		else if (*c == ']')
-			*c = ')';
-		else if (*c == ';' || *c == '\\' || *c == '\n')
-			*c = '_';
-	}
-	puts(line);
-	fflush(stdout);
+	emit_line(label, body);
 	g_calls++;
 }
 
@@ -112,7 +83,6 @@ static void repx(const char *label, const char *rc, int failed, const char *fmt,
 	va_end(ap);
 }
 
-#define CALL(expr) (errno = 0, g_rc = (long long)(expr), g_err = errno)
 /* T(label, call[, "fmt", values...]): the values are read after the call. */
 #define T(label, call, ...)                        \
 	do {                                       \
@@ -214,17 +184,6 @@ static void host_cb(void *p, knet_node_id_t id, uint8_t reachable, uint8_t remot
 	(void)p; (void)id; (void)reachable; (void)remote; (void)external;
 }
 
-static void watchdog(int sig)
-{
-	static const char msg[] = "api_diff: watchdog expired\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-		/* nothing to do */
-	}
-	_exit(3);
-}
-
 static int logfds[2];
 
 static void drain_log(void)
@@ -233,38 +192,6 @@ static void drain_log(void)
 
 	while (read(logfds[0], buf, sizeof(buf)) > 0)
 		;
-}
-
-/* Waits (bounded) until fd is readable: 1 readable, 0 not. */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void report_library(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[1024];
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/');
-		if (p && strstr(p, "/libknet.so")) {
-			fprintf(stderr, "libknet: %s", p);
-			break;
-		}
-	}
-	fclose(f);
 }
 
 static void set_crypto(struct knet_handle_crypto_cfg *c, const char *model, const char *cipher,

@@ -43,6 +43,9 @@
 /* Under TSan the reference needs bigger thread stacks (see the header). */
 #include "../interop/tsan_ref_stack.h"
 
+#define DIFF_PROG "api_diff_live"
+#include "api_diff_common.h"
+
 #define PORT_FIRST 47200
 #define PORT_LAST 47299
 #define MAX_NODES 3
@@ -52,48 +55,16 @@
 
 static int g_lines;
 
-static const char *errname(int e)
-{
-	static char buf[32];
-	const char *n = strerrorname_np(e);
-
-	if (e == 0)
-		return "0";
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E#%d", e);
-	return buf;
-}
-
-/* "<label> <values>": the label is one word; '[', ']', ';' are kept out of
- * the line so that the comparison script can split it as a CMake list. */
+/* "<label> <values>" */
 static void out(const char *label, const char *fmt, ...)
 {
-	char line[2048];
+	char body[2048];
 	va_list ap;
-	int n;
-	char *c;
 
-	n = snprintf(line, sizeof(line), "%s", label);
-	for (c = line; *c; c++)
-		if (*c == ' ')
-			*c = '_';
-	if (n < (int)sizeof(line) - 1) {
-		line[n++] = ' ';
-		va_start(ap, fmt);
-		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		va_end(ap);
-	}
-	for (c = line; *c; c++) {
-		if (*c == '[')
-			*c = '(';
-		else if (*c == ']')
-			*c = ')';
-		else if (*c == ';' || *c == '\\' || *c == '\n')
-			*c = '_';
-	}
-	puts(line);
-	fflush(stdout);
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	emit_line(label, body);
 	g_lines++;
 }
 
@@ -112,9 +83,6 @@ static const char *L(const char *fmt, ...)
 }
 
 /* "rc=<rc> errno=<name or ->" of the call just made */
-static long long g_rc;
-static int g_err;
-#define CALL(expr) (errno = 0, g_rc = (long long)(expr), g_err = errno)
 static const char *rcs(void)
 {
 	static char b[4][64];
@@ -148,21 +116,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
-}
-
 static int logfds[2];
 static atomic_int log_stop;
 
@@ -177,34 +130,6 @@ static void *log_drain(void *arg)
 				;
 	}
 	return NULL;
-}
-
-static void watchdog(int sig)
-{
-	static const char msg[] = "api_diff_live: watchdog expired\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-		/* nothing to do */
-	}
-	_exit(3);
-}
-
-static void report_library(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[1024];
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/');
-		if (p && strstr(p, "/libknet.so")) {
-			fprintf(stderr, "libknet: %s", p);
-			break;
-		}
-	}
-	fclose(f);
 }
 
 /* ------------------------------------------------------------ nodes */
