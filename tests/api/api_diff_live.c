@@ -497,31 +497,41 @@ static int host_reachable(struct node *n, knet_node_id_t host)
 }
 
 /* Everything up and measured: every host reachable, every link connected
- * with a link MTU over 1000, and the data MTU the lowest of them. */
-static int cluster_all_up(struct cluster *c)
+ * with a link MTU over 1000, and the data MTU the lowest of them.  When not,
+ * `why` (if given) says what was missing first. */
+static int cluster_all_up(struct cluster *c, char *why, size_t whylen)
 {
 	int i, j, l;
 
 	for (i = 0; i < c->o.n; i++) {
 		struct node *n = &c->nd[i];
-		unsigned int lowest = ~0u, dmtu = 0, m;
+		unsigned int lowest = ~0u, dmtu = 0, m = 0;
 
-		if (!n->h)
+		if (!n->h) {
+			snprintf(why, whylen, "n%d has no handle", i + 1);
 			return 0;
+		}
 		for (j = 0; j < c->o.n; j++) {
 			if (j == i)
 				continue;
-			if (!host_reachable(n, (knet_node_id_t)(j + 1)))
+			if (!host_reachable(n, (knet_node_id_t)(j + 1))) {
+				snprintf(why, whylen, "n%d: host %d unreachable", i + 1, j + 1);
 				return 0;
+			}
 			for (l = 0; l < c->o.nlinks; l++) {
-				if (!link_connected(n, (knet_node_id_t)(j + 1), l, &m) || m < 1000)
+				if (!link_connected(n, (knet_node_id_t)(j + 1), l, &m) || m < 1000) {
+					snprintf(why, whylen, "n%d: link %d/%d not connected or mtu %u", i + 1, j + 1,
+						 l, m);
 					return 0;
+				}
 				if (m < lowest)
 					lowest = m;
 			}
 		}
-		if (knet_handle_pmtud_get(n->h, &dmtu) != 0 || dmtu != lowest)
+		if (knet_handle_pmtud_get(n->h, &dmtu) != 0 || dmtu != lowest) {
+			snprintf(why, whylen, "n%d: data mtu %u, lowest link mtu %u", i + 1, dmtu, lowest);
 			return 0;
+		}
 	}
 	return 1;
 }
@@ -531,9 +541,12 @@ static int cluster_wait_up(struct cluster *c, int ms)
 	long long start = now_ms(), end = start + ms;
 	int up;
 
-	while (!(up = cluster_all_up(c)) && now_ms() < end)
+	char why[128] = "";
+
+	while (!(up = cluster_all_up(c, why, sizeof(why))) && now_ms() < end)
 		sleep_ms(20);
-	fprintf(stderr, "api_diff_live: %s up=%d after %lld ms\n", c->name, up, now_ms() - start);
+	fprintf(stderr, "api_diff_live: %s up=%d after %lld ms%s%s\n", c->name, up, now_ms() - start,
+		up ? "" : ": ", up ? "" : why);
 	return up;
 }
 

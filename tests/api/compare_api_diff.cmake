@@ -19,8 +19,16 @@ if(NOT DEFINED NAME)
 endif()
 
 # --- run both ---------------------------------------------------------------
+# The reference is the oracle, not what is tested: one failed reference run
+# (once in a CI run under full load, 1.25's 3-node mesh did not come up) is
+# retried once, and said.  Our library gets no second chance.
 execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${PROG}
   OUTPUT_VARIABLE ref_out ERROR_VARIABLE ref_err RESULT_VARIABLE ref_rc TIMEOUT 120)
+if(NOT ref_rc EQUAL 0)
+  message("${NAME}: the reference run failed (${ref_rc}), running it once more:\n${ref_err}")
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${PROG}
+    OUTPUT_VARIABLE ref_out ERROR_VARIABLE ref_err RESULT_VARIABLE ref_rc TIMEOUT 120)
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${OURS_DIR} ${PROG}
   OUTPUT_VARIABLE our_out ERROR_VARIABLE our_err RESULT_VARIABLE our_rc TIMEOUT 120)
 if(NOT ref_rc EQUAL 0)
