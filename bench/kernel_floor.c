@@ -46,6 +46,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "../tools/bench_payload.h"
+
 #define MAX_MSG 65000
 #define MAX_WIRE (MAX_MSG + 1024) /* compressed or encrypted: bigger at worst */
 #define IV_LEN 16
@@ -194,20 +196,6 @@ static void *rx_thread(void *arg)
 	return NULL;
 }
 
-/* knet_bench's payload (fill_payload there) */
-static void fill_payload(unsigned char *b, size_t len)
-{
-	uint32_t x = 0x12345678u;
-	for (size_t i = 0; i < len; i++) {
-		if ((i / 16) % 2 == 0) {
-			x = x * 1103515245u + 12345u;
-			b[i] = (unsigned char)(x >> 16);
-		} else {
-			b[i] = 0;
-		}
-	}
-}
-
 static int udp_socket(struct sockaddr_in *bound)
 {
 	socklen_t len = sizeof(*bound);
@@ -243,7 +231,7 @@ int main(int argc, char **argv)
 			MAX_MSG);
 		return 2;
 	}
-	fill_payload(buf, sizeof(buf));
+	bench_fill_payload(buf, sizeof(buf), 0x12345678u);
 	for (size_t i = 0; i < sizeof(cipher_key); i++) {
 		cipher_key[i] = (unsigned char)(i * 7 + 1);
 		mac_key[i] = (unsigned char)(i * 11 + 3);

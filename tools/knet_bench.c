@@ -22,6 +22,7 @@
  * finds: LD_LIBRARY_PATH is inherited).  Only the public libknet API is used.
  */
 #define _GNU_SOURCE
+#include "bench_payload.h"
 #include "knet_tool_common.h"
 
 #include <errno.h>
@@ -422,16 +423,7 @@ static void node_teardown(void)
 
 static void fill_payload(unsigned char *buf, size_t len)
 {
-	/* half random, half zeros in 16 byte blocks: compressible about 2:1 */
-	uint32_t x = 0x12345678u ^ opt_run_id;
-	for (size_t i = 0; i < len; i++) {
-		if ((i / 16) % 2 == 0) {
-			x = x * 1103515245u + 12345u;
-			buf[i] = (unsigned char)(x >> 16);
-		} else {
-			buf[i] = 0;
-		}
-	}
+	bench_fill_payload(buf, len, 0x12345678u ^ opt_run_id);
 }
 
 /* sender: blast for opt_seconds through the datafd */
