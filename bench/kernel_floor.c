@@ -3,7 +3,7 @@
  * Two processes move messages the way a knet datafd pipeline does, with
  * nothing else: app -> socketpair (SOCK_SEQPACKET) -> "tx" thread -> UDP on
  * loopback -> "rx" thread -> socketpair -> app.  One message per blocking
- * syscall, one hot buffer per thread, no headers, no heartbeats.  What it
+ * syscall, one hot buffer per thread, a 1-byte header, no heartbeats.  What it
  * costs is the floor under any libknet on this machine: the six copies of
  * every message and the wake-ups between the four threads.
  *
