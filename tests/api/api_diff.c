@@ -184,8 +184,6 @@ static void host_cb(void *p, knet_node_id_t id, uint8_t reachable, uint8_t remot
 	(void)p; (void)id; (void)reachable; (void)remote; (void)external;
 }
 
-static int logfds[2];
-
 static void drain_log(void)
 {
 	char buf[4096];
@@ -1757,16 +1755,8 @@ int main(void)
 	void *fake;
 	int datafd = 0;
 
-	signal(SIGALRM, watchdog);
-	alarm(30);
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-
-	if (pipe(logfds) != 0)
+	if (diff_start(30) != 0)
 		return 2;
-	fcntl(logfds[0], F_SETFL, O_NONBLOCK);
-	fcntl(logfds[1], F_SETFL, O_NONBLOCK);
-	fcntl(logfds[1], F_SETPIPE_SZ, 1 << 20);
 
 	section_addr();
 	section_lists();

@@ -8,7 +8,9 @@
 #define API_DIFF_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -90,6 +92,26 @@ static void watchdog(int sig)
 		/* nothing else to do in a signal handler */
 	}
 	_exit(3);
+}
+
+/* The libraries' log: a non-blocking pipe with room for bursts, so that
+ * logging never blocks a library thread; the program drains logfds[0]. */
+static int logfds[2];
+
+/* Common start of both programs: the watchdog armed for `seconds`, no
+ * SIGPIPE, stdout line-buffered, the log pipe open.  0, or -1 without a pipe. */
+static int diff_start(unsigned int seconds)
+{
+	signal(SIGALRM, watchdog);
+	alarm(seconds);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (pipe(logfds) != 0)
+		return -1;
+	fcntl(logfds[0], F_SETFL, O_NONBLOCK);
+	fcntl(logfds[1], F_SETFL, O_NONBLOCK);
+	fcntl(logfds[1], F_SETPIPE_SZ, 1 << 20);
+	return 0;
 }
 
 /* Says on stderr which libknet.so this run mapped: the comparison script

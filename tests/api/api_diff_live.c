@@ -116,7 +116,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int logfds[2];
 static atomic_int log_stop;
 
 static void *log_drain(void *arg)
@@ -1378,20 +1377,12 @@ int main(void)
 	long long t0 = now_ms();
 	knet_handle_t probe;
 
-	signal(SIGALRM, watchdog);
 #ifdef KNET_TESTS_TSAN
-	alarm(110); /* everything is several times slower */
+	if (diff_start(110) != 0) /* everything is several times slower */
 #else
-	alarm(55);
+	if (diff_start(55) != 0)
 #endif
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-
-	if (pipe(logfds) != 0)
 		return 2;
-	fcntl(logfds[0], F_SETFL, O_NONBLOCK);
-	fcntl(logfds[1], F_SETFL, O_NONBLOCK);
-	fcntl(logfds[1], F_SETPIPE_SZ, 1 << 20);
 	pthread_create(&lt, NULL, log_drain, NULL);
 
 	/* the library is mapped once the first handle exists */
