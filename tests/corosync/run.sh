@@ -5,7 +5,7 @@
 # (one bridge per network inside a dedicated "switch" namespace), runs Debian's
 # unmodified corosync in each host with LD_LIBRARY_PATH pointing at the library
 # under test, and checks membership, quorum, per-link state, link failover,
-# crypto changed at runtime, node crash/restart and clean shutdown.  See
+# crypto and links changed at runtime, node crash/restart and clean shutdown.  See
 # README.md next to this file.
 #
 # usage: run.sh [--lib DIR] [--quick] [--only NAME] [--keep] [--verbose]
@@ -290,6 +290,7 @@ import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'pin
 }
 
 # ------------------------------------------------------------ corosync ---
+CONF_RING1=1    # 0: no ring1_addr and no interface section for link 1 (knet link 1 removed)
 make_conf() {   # make_conf DIR NODE CRYPTO LINKMODE [CIPHER HASH]
     local d=$1 i=$2 crypto=$3 mode=$4 cipher=${5:-aes256} hash=${6:-sha256} j
     {
@@ -317,11 +318,15 @@ totem {
         knet_ping_interval: 250
         knet_ping_timeout: 1000
     }
+EOF
+        [[ $CONF_RING1 == 1 ]] && cat <<EOF
     interface {
         linknumber: 1
         knet_ping_interval: 250
         knet_ping_timeout: 1000
     }
+EOF
+        cat <<EOF
 }
 
 nodelist {
@@ -332,7 +337,9 @@ EOF
         name: n$j
         nodeid: $j
         ring0_addr: 10.77.1.$j
-        ring1_addr: 10.77.2.$j
+EOF
+            [[ $CONF_RING1 == 1 ]] && echo "        ring1_addr: 10.77.2.$j"
+            cat <<EOF
     }
 EOF
         done
@@ -580,6 +587,29 @@ crypto_errors() {
     cat "$WORK/$CFG"/n[123]/corosync.log 2>/dev/null | grep -c 'knet_handle_crypto.*failed'
 }
 
+# corosync-cfgtool -R on node ON: every node re-reads its files
+cfg_reload() {   # cfg_reload NUM WHAT ON
+    local num=$1 what=$2 on=$3 out rc
+    out=$(tool "$on" corosync-cfgtool -R); rc=$?
+    dbg "n$on corosync-cfgtool -R: exit $rc: $(echo $out)"
+    if [[ $rc != 0 ]]; then
+        fail "$num reload ($what): corosync-cfgtool -R on n$on failed (exit $rc): $(echo $out)"
+        dump_all; return 1
+    fi
+    say "     n$on: corosync-cfgtool -R ($what)"
+}
+
+# no node shows a link 1 any more, and link 0 is connected to both peers
+link1_gone_ok() {
+    local i t
+    for i in 1 2 3; do
+        t=$(links_of "$i") || return 1
+        dbg "n$i links: $(echo $t)"
+        [[ -z $(echo "$t" | awk '$1 == 1') ]] || return 1
+        [[ $(echo "$t" | awk '$1 == 0 && $3 == "connected"' | wc -l) == 2 ]] || return 1
+    done
+}
+
 # one runtime crypto change: corosync-cfgtool -R on node ON after the caller
 # replaced the key file and/or the configuration files of every node
 reload_step() {   # reload_step NUM WHAT ON RINGS_BEFORE crypt|clear
@@ -589,13 +619,7 @@ reload_step() {   # reload_step NUM WHAT ON RINGS_BEFORE crypt|clear
     [[ $CRYPT_WANT == clear ]] && traffic="no node encrypts or decrypts any more"
     [[ $CFG_BROKEN == 0 ]] || { skip "$num reload ($what)"; return 1; }
     errs_before=$(crypto_errors)
-    out=$(tool "$on" corosync-cfgtool -R); rc=$?
-    dbg "n$on corosync-cfgtool -R: exit $rc: $(echo $out)"
-    if [[ $rc != 0 ]]; then
-        fail "$num reload ($what): corosync-cfgtool -R on n$on failed (exit $rc): $(echo $out)"
-        dump_all; return 1
-    fi
-    say "     n$on: corosync-cfgtool -R ($what)"
+    cfg_reload "$num" "$what" "$on" || return 1
     # the switch itself takes two totem rounds (activate, then clear the old slot)
     check "$num reload ($what): 3 quorate members, $traffic" 20 \
         eval 'quorum_ok "1 2 3" && crypt_moving' || return 1
@@ -768,20 +792,52 @@ run_config() {
     #    then clears the old slot (knet_handle_crypto_set_config / use_config /
     #    rx_clear_traffic).  Step 4 then restarts a node from the new files: it
     #    can only rejoin if the others really send with the new key.
-    local other_model=openssl
-    [[ $crypto == openssl ]] && other_model=nss
-    corosync-keygen -k "$WORK/$CFG/authkey.new" -s 256 >/dev/null 2>&1 ||
-        head -c 256 /dev/urandom > "$WORK/$CFG/authkey.new"
-    chmod 400 "$WORK/$CFG/authkey.new"
-    mv -f "$WORK/$CFG/authkey.new" "$WORK/$CFG/authkey"
-    reload_step "6a" "new key" 2 "$r_after" crypt
-    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$other_model" "$mode" aes128 sha512; done
-    reload_step "6b" "crypto_model $other_model, aes128/sha512" 3 "$r_after" crypt
-    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode" none none; done
-    reload_step "6c" "crypto off" 1 "$r_after" clear
-    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
-    reload_step "6d" "crypto on again, aes256/sha256" 2 "$r_after" crypt
+    #    With a reference node (n1 on the system library) this step only runs
+    #    with CK_MIXED_RELOAD=1: the reference itself sometimes loses a node
+    #    here (README.md, Results), and that is not the library under test.
+    sleep 3   # steps 6 and 7 on a quiet cluster: step 3 just brought a link back
+    if [[ ${NODELIB[1]} == system && $T != system && ${CK_MIXED_RELOAD:-0} != 1 ]]; then
+        say "     step 6 skipped: reference node in the cluster (CK_MIXED_RELOAD=1 runs it)"
+    else
+        local other_model=openssl
+        [[ $crypto == openssl ]] && other_model=nss
+        corosync-keygen -k "$WORK/$CFG/authkey.new" -s 256 >/dev/null 2>&1 ||
+            head -c 256 /dev/urandom > "$WORK/$CFG/authkey.new"
+        chmod 400 "$WORK/$CFG/authkey.new"
+        mv -f "$WORK/$CFG/authkey.new" "$WORK/$CFG/authkey"
+        reload_step "6a" "new key" 2 "$r_after" crypt
+        for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$other_model" "$mode" aes128 sha512; done
+        reload_step "6b" "crypto_model $other_model, aes128/sha512" 3 "$r_after" crypt
+        for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode" none none; done
+        reload_step "6c" "crypto off" 1 "$r_after" clear
+        for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
+        reload_step "6d" "crypto on again, aes256/sha256" 2 "$r_after" crypt
+    fi
     [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
+
+    # 7. a link removed and added back at runtime: ring1_addr out of every
+    #    node's nodelist and corosync-cfgtool -R (corosync disables and clears
+    #    knet link 1 to each peer), then back in (configured and enabled again)
+    CONF_RING1=0
+    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
+    CONF_RING1=1
+    if cfg_reload "7a" "ring1_addr removed" 1; then
+        check "7a link 1 removed at runtime: no node shows link 1, link 0 connected to every peer" 20 \
+            link1_gone_ok
+    fi
+    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
+    if cfg_reload "7b" "ring1_addr added back" 3; then
+        check "7b link 1 added back at runtime: both links connected to every peer on every node" 30 \
+            links_ok "$(spec_all "1 2 3")"
+    fi
+    [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
+    local r_links="$(ring_of 1) $(ring_of 2) $(ring_of 3)"
+    if quorum_ok "1 2 3" && [[ $r_links == "$r_after" ]]; then
+        pass "7c membership never changed while link 1 was removed and added back (ring ids $r_links)"
+    else
+        fail "7c membership changed while link 1 was removed and added back: ring ids before '$r_after' after '$r_links'"
+        dump_all
+    fi
 
     # 4. crash one node: two stay quorate; restart it: three again
     others=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$kill" | tr '\n' ' '); others=${others% }
