@@ -613,7 +613,7 @@ link1_gone_ok() {
 # one runtime crypto change: corosync-cfgtool -R on node ON after the caller
 # replaced the key file and/or the configuration files of every node
 reload_step() {   # reload_step NUM WHAT ON RINGS_BEFORE crypt|clear
-    local num=$1 what=$2 on=$3 rings=$4 out rc errs_before errs
+    local num=$1 what=$2 on=$3 rings=$4 errs_before errs
     CRYPT_WANT=$5
     local traffic="every node encrypts and decrypts"
     [[ $CRYPT_WANT == clear ]] && traffic="no node encrypts or decrypts any more"
