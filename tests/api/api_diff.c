@@ -12,7 +12,8 @@
  * (compare_api_diff.cmake).  The library actually mapped is reported on
  * stderr as "libknet: <path>".
  *
- * Only 127.0.0.1 / ::1 and fixed UDP ports 47100-47199 are used; a watchdog
+ * Only 127.0.0.1 / ::1 and fixed UDP ports 61100-61199 are used (above the
+ * kernel's ephemeral range and the other tests' random ports); a watchdog
  * ends the run after 30 s. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -116,7 +117,7 @@ static struct sockaddr_storage mk6(const char *ip, int port)
 	return ss;
 }
 
-/* "inet:127.0.0.1:47101", "inet6:[::1]:47101", "family=N" */
+/* "inet:127.0.0.1:61101", "inet6:[::1]:61101", "family=N" */
 static const char *ssfmt(const struct sockaddr_storage *ss)
 {
 	static char bufs[4][96];
@@ -376,23 +377,23 @@ static void print_stats(const char *label, knet_handle_t h)
 
 static void section_addr(void)
 {
-	struct sockaddr_storage ss, v4 = mk4("127.0.0.1", 47100), v6 = mk6("::1", 47101), un;
+	struct sockaddr_storage ss, v4 = mk4("127.0.0.1", 61100), v6 = mk6("::1", 61101), un;
 	char host[KNET_MAX_HOST_LEN], port[KNET_MAX_PORT_LEN];
 	static const struct { const char *label, *host, *port; } conv[] = {
-		{ "strtoaddr.v4", "127.0.0.1", "47100" },
-		{ "strtoaddr.v6", "::1", "47101" },
-		{ "strtoaddr.v6_mapped", "::ffff:127.0.0.1", "47102" },
+		{ "strtoaddr.v4", "127.0.0.1", "61100" },
+		{ "strtoaddr.v6", "::1", "61101" },
+		{ "strtoaddr.v6_mapped", "::ffff:127.0.0.1", "61102" },
 		{ "strtoaddr.port0", "127.0.0.1", "0" },
 		{ "strtoaddr.port65535", "127.0.0.1", "65535" },
 		{ "strtoaddr.port65536", "127.0.0.1", "65536" },
 		{ "strtoaddr.port_negative", "127.0.0.1", "-1" },
 		{ "strtoaddr.port_name", "127.0.0.1", "http" },
 		{ "strtoaddr.port_empty", "127.0.0.1", "" },
-		{ "strtoaddr.host_name", "localhost", "47100" },
-		{ "strtoaddr.host_empty", "", "47100" },
-		{ "strtoaddr.host_bad_v4", "127.0.0.256", "47100" },
-		{ "strtoaddr.host_bad_v6", "::1::2", "47100" },
-		{ "strtoaddr.host_short_v4", "127.1", "47100" },
+		{ "strtoaddr.host_name", "localhost", "61100" },
+		{ "strtoaddr.host_empty", "", "61100" },
+		{ "strtoaddr.host_bad_v4", "127.0.0.256", "61100" },
+		{ "strtoaddr.host_bad_v6", "::1::2", "61100" },
+		{ "strtoaddr.host_short_v4", "127.1", "61100" },
 	};
 	size_t i;
 
@@ -401,12 +402,12 @@ static void section_addr(void)
 		T(conv[i].label, knet_strtoaddr(conv[i].host, conv[i].port, &ss, sizeof(ss)), "ss=%s",
 		  ssfmt(&ss));
 	}
-	T("strtoaddr.null_host", knet_strtoaddr(NULL, "47100", &ss, sizeof(ss)));
+	T("strtoaddr.null_host", knet_strtoaddr(NULL, "61100", &ss, sizeof(ss)));
 	T("strtoaddr.null_port", knet_strtoaddr("127.0.0.1", NULL, &ss, sizeof(ss)));
-	T("strtoaddr.null_ss", knet_strtoaddr("127.0.0.1", "47100", NULL, sizeof(ss)));
-	T("strtoaddr.sslen0", knet_strtoaddr("127.0.0.1", "47100", &ss, 0));
+	T("strtoaddr.null_ss", knet_strtoaddr("127.0.0.1", "61100", NULL, sizeof(ss)));
+	T("strtoaddr.sslen0", knet_strtoaddr("127.0.0.1", "61100", &ss, 0));
 	memset(&ss, 0, sizeof(ss));
-	T("strtoaddr.sslen4", knet_strtoaddr("127.0.0.1", "47100", &ss, 4), "ss=%s", ssfmt(&ss));
+	T("strtoaddr.sslen4", knet_strtoaddr("127.0.0.1", "61100", &ss, 4), "ss=%s", ssfmt(&ss));
 
 	memset(host, 'x', sizeof(host));
 	memset(port, 'x', sizeof(port));
@@ -574,7 +575,7 @@ static void sweep_bad_handle(const char *prefix, knet_handle_t hh, int deref_saf
 {
 	char label[96];
 	char buf[64] = "payload";
-	struct sockaddr_storage src = mk4("127.0.0.1", 47190), dst = mk4("127.0.0.1", 47191);
+	struct sockaddr_storage src = mk4("127.0.0.1", 61190), dst = mk4("127.0.0.1", 61191);
 	struct knet_handle_crypto_cfg ccfg;
 	struct knet_handle_compress_cfg zcfg;
 	struct knet_handle_stats stats;
@@ -1269,12 +1270,12 @@ static void section_hosts(knet_handle_t h)
 
 static void section_links(knet_handle_t h)
 {
-	struct sockaddr_storage s4 = mk4("127.0.0.1", 47110), d4 = mk4("127.0.0.1", 47111);
-	struct sockaddr_storage s4b = mk4("127.0.0.1", 47112), d4b = mk4("127.0.0.1", 47113);
-	struct sockaddr_storage s6 = mk6("::1", 47120), d6 = mk6("::1", 47121);
-	struct sockaddr_storage sdyn = mk4("127.0.0.1", 47130), unspec;
-	struct sockaddr_storage lo = mk4("127.0.0.1", 47140);
-	struct sockaddr_storage a1 = mk4("127.0.0.1", 47150), a2 = mk4("127.0.0.1", 47151);
+	struct sockaddr_storage s4 = mk4("127.0.0.1", 61110), d4 = mk4("127.0.0.1", 61111);
+	struct sockaddr_storage s4b = mk4("127.0.0.1", 61112), d4b = mk4("127.0.0.1", 61113);
+	struct sockaddr_storage s6 = mk6("::1", 61120), d6 = mk6("::1", 61121);
+	struct sockaddr_storage sdyn = mk4("127.0.0.1", 61130), unspec;
+	struct sockaddr_storage lo = mk4("127.0.0.1", 61140);
+	struct sockaddr_storage a1 = mk4("127.0.0.1", 61150), a2 = mk4("127.0.0.1", 61151);
 	struct sockaddr_storage m1 = mk4("127.0.0.0", 0), m2 = mk4("255.0.0.0", 0);
 	struct sockaddr_storage r6a = mk6("::1", 0), r6b = mk6("::2", 0);
 	struct sockaddr_storage src, dst;
@@ -1570,7 +1571,7 @@ static void section_links(knet_handle_t h)
 /* Local delivery through a loopback link (one handle, id 1). */
 static void section_loopback_data(knet_handle_t h, int datafd)
 {
-	struct sockaddr_storage lo = mk4("127.0.0.1", 47160);
+	struct sockaddr_storage lo = mk4("127.0.0.1", 61160);
 	struct filter_cfg fc = { 0, { 1, 0 }, 1 };
 	char buf[128], in[256];
 	int r;
@@ -1654,7 +1655,7 @@ static void section_loopback_data(knet_handle_t h, int datafd)
 static void section_pair(void)
 {
 	knet_handle_t a, b;
-	struct sockaddr_storage sa = mk4("127.0.0.1", 47170), sb = mk4("127.0.0.1", 47171);
+	struct sockaddr_storage sa = mk4("127.0.0.1", 61170), sb = mk4("127.0.0.1", 61171);
 	struct filter_cfg fa = { 0, { 2, 0 }, 1 }, fb = { 0, { 1, 0 }, 1 };
 	struct knet_host_status hs;
 	int fda = 0, fdb = 0, i, r;

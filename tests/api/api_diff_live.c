@@ -17,7 +17,7 @@
  * exact, pings are paused (long ping interval) and the stats cleared before
  * each batch of data, so that data packets are all the handle encrypts.
  *
- * Only 127.0.0.1 / ::1 and fixed UDP ports 47200-47299 are used; every wait
+ * Only 127.0.0.1 / ::1 and fixed UDP ports 61200-61299 are used; every wait
  * is bounded and a watchdog ends the run after 55 s (110 s under TSan).
  * The library actually mapped is reported on stderr as "libknet: <path>". */
 #define _GNU_SOURCE
@@ -46,8 +46,11 @@
 #define DIFF_PROG "api_diff_live"
 #include "api_diff_common.h"
 
-#define PORT_FIRST 47200
-#define PORT_LAST 47299
+/* Above the kernel's ephemeral range (32768-60999) and the random ranges of
+ * the other tests (20000-60001): the ports appear in the output, so they
+ * must be fixed, and a port some other socket holds would leave a node down. */
+#define PORT_FIRST 61200
+#define PORT_LAST 61299
 #define MAX_NODES 3
 #define MAX_EV 64
 
