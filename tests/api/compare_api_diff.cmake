@@ -19,13 +19,17 @@ if(NOT DEFINED NAME)
 endif()
 
 # --- run both ---------------------------------------------------------------
-# The reference is the oracle, not what is tested: one failed reference run
-# (once in a CI run under full load, 1.25's 3-node mesh did not come up) is
-# retried once, and said.  Our library gets no second chance.
+# The reference is the oracle, not what is tested.  A reference run that
+# failed, or in which a cluster was not fully up in time (PMTUd included:
+# "all_up_within_10s=0"; once in CI under full load 1.25 had not finished
+# PMTUd on a 2-node cluster after 10 s), is retried once, and said.  Our
+# library gets no second chance.
 execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${PROG}
   OUTPUT_VARIABLE ref_out ERROR_VARIABLE ref_err RESULT_VARIABLE ref_rc TIMEOUT 120)
-if(NOT ref_rc EQUAL 0)
-  message("${NAME}: the reference run failed (${ref_rc}), running it once more:\n${ref_err}")
+string(REGEX MATCH "[^\n]*all_up_within_[0-9]+s=0" ref_not_up "${ref_out}")
+if(NOT ref_rc EQUAL 0 OR ref_not_up)
+  message("${NAME}: the reference run failed (${ref_rc}) or a cluster was not up in time "
+          "('${ref_not_up}'), running it once more:\n${ref_err}")
   execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${PROG}
     OUTPUT_VARIABLE ref_out ERROR_VARIABLE ref_err RESULT_VARIABLE ref_rc TIMEOUT 120)
 endif()
