@@ -369,6 +369,11 @@ EOF
     } > "$d/corosync.conf"
 }
 
+make_conf_all() {   # make_conf_all CRYPTO LINKMODE [CIPHER HASH]: rewrite every node's file
+    local i
+    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$@"; done
+}
+
 # Runs inside: ip netns exec <ns> unshare --mount -- bash -c "$INNER" _ DIR cmd...
 # Private /run (pid file /run/corosync.pid), /dev/shm (libqb IPC + blackbox),
 # /var/lib/corosync and /var/log/corosync per node.
@@ -806,11 +811,11 @@ run_config() {
         chmod 400 "$WORK/$CFG/authkey.new"
         mv -f "$WORK/$CFG/authkey.new" "$WORK/$CFG/authkey"
         reload_step "6a" "new key" 2 "$r_after" crypt
-        for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$other_model" "$mode" aes128 sha512; done
+        make_conf_all "$other_model" "$mode" aes128 sha512
         reload_step "6b" "crypto_model $other_model, aes128/sha512" 3 "$r_after" crypt
-        for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode" none none; done
+        make_conf_all "$crypto" "$mode" none none
         reload_step "6c" "crypto off" 1 "$r_after" clear
-        for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
+        make_conf_all "$crypto" "$mode"
         reload_step "6d" "crypto on again, aes256/sha256" 2 "$r_after" crypt
     fi
     [[ $CFG_BROKEN == 0 ]] || { abort_cfg "corosync died"; return; }
@@ -819,13 +824,13 @@ run_config() {
     #    node's nodelist and corosync-cfgtool -R (corosync disables and clears
     #    knet link 1 to each peer), then back in (configured and enabled again)
     CONF_RING1=0
-    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
+    make_conf_all "$crypto" "$mode"
     CONF_RING1=1
     if cfg_reload "7a" "ring1_addr removed" 1; then
         check "7a link 1 removed at runtime: no node shows link 1, link 0 connected to every peer" 20 \
             link1_gone_ok
     fi
-    for i in 1 2 3; do make_conf "$(node_dir "$i")" "$i" "$crypto" "$mode"; done
+    make_conf_all "$crypto" "$mode"
     if cfg_reload "7b" "ring1_addr added back" 3; then
         check "7b link 1 added back at runtime: both links connected to every peer on every node" 30 \
             links_ok "$(spec_all "1 2 3")"
