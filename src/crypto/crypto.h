@@ -140,6 +140,11 @@ public:
     virtual Status decrypt(const uint8_t* in, size_t in_len, uint8_t* out, size_t out_cap,
                            size_t* out_len) const = 0;
 
+    // The fewest jobs per encrypt_many()/decrypt_many() call that the
+    // backend handles at its full speed per packet (its lanes all busy);
+    // fewer in a call cost more per packet.  1: no batching.
+    virtual size_t full_speed_batch() const { return 1; }
+
     // decrypt() for each job.  A backend may override it to authenticate
     // several packets at once; the results are those of one decrypt() per job.
     virtual void decrypt_many(DecryptJob* jobs, size_t n) const {

@@ -413,6 +413,8 @@ bool hmac_sha256_x16(const HmacSha256Key& k, const HmacMsg* msgs, size_t n) {
     return true;
 }
 
+size_t hmac_sha256_full_batch() { return x16_preferred() ? kX16MinMessages : 2; }
+
 void hmac_sha256_multi(const HmacSha256Key& k, const HmacMsg* msgs, size_t n) {
     if (n == 0) return;
     if (!k.ready()) std::abort();  // uninitialised key: refuse rather than emit garbage
@@ -442,6 +444,8 @@ bool HmacSha256Key::init(const uint8_t*, size_t) {
 void hmac_sha256_multi(const HmacSha256Key&, const HmacMsg*, size_t n) {
     if (n != 0) std::abort();  // callers must check sha256_multi_supported() first
 }
+
+size_t hmac_sha256_full_batch() { return 2; }
 
 bool sha256_x16_supported() { return false; }
 

@@ -71,6 +71,11 @@ inline constexpr size_t kX16Lanes = 16;
 inline constexpr size_t kX16MinMessages = 12;
 inline constexpr size_t kX16MinBlocks = 8;
 
+// The fewest messages per hmac_sha256_multi() call that run at full speed
+// per message on this CPU: kX16MinMessages where the 16-lane code is used,
+// else 2 (the two interleaved streams).
+size_t hmac_sha256_full_batch();
+
 // True when sha256_multi_supported() and the CPU (and OS) have AVX-512F/BW.
 bool sha256_x16_supported();
 

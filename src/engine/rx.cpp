@@ -229,7 +229,11 @@ private:
         size_t bytes = 0;
         for (size_t k = 0; k < np; ++k) bytes += pkts_[k].len;
         const bool share = bytes >= kShareMinBytes;
-        const size_t per_call = share ? sharer_.per_call(np, 2, kDecryptPerCall) : kDecryptPerCall;
+        const int in_use = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
+        const crypto::Instance* inst = s_.crypto[in_use].get();
+        const size_t full = inst ? inst->full_speed_batch() : 1;
+        const size_t per_call =
+            share ? sharer_.per_call(np, 2, kDecryptPerCall, full) : kDecryptPerCall;
         const size_t calls = (np + per_call - 1) / per_call;
         auto call = [this, per_call, np](size_t c) {
             decrypt_some(c * per_call, std::min(np, (c + 1) * per_call));

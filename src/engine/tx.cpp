@@ -222,7 +222,9 @@ void TxContext::run_crypto_jobs() {
     // make the round, so that every thread gets some, but at least two: the
     // backends interleave two packets' HMACs (one alone leaves the SHA unit
     // half idle) and their cipher chains.
-    const size_t per_call = share ? sharer->per_call(njobs, 2, kJobsPerCall) : kJobsPerCall;
+    const size_t full = jobs[0].crypto->full_speed_batch();
+    const size_t per_call =
+        share ? sharer->per_call(njobs, 2, kJobsPerCall, full) : kJobsPerCall;
     const size_t calls = (njobs + per_call - 1) / per_call;
     auto encrypt_call = [this, per_call](size_t c) {
         const size_t first = c * per_call;

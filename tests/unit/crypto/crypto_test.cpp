@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "crypto/crypto.h"
+#include "crypto/sha256_multi.h"
 #include "test_util.h"
 
 namespace knet::crypto::test {
@@ -368,6 +369,21 @@ TEST(CryptoInterop, NssAndOpensslShareTheWireFormat) {
 }
 
 // ---------------------------------------------------------------- API edges
+
+// The batch size the engine groups packets by: the 16-lane or two-stream
+// HMAC-SHA256 where it runs, 1 (no batching) for other hashes.
+TEST(CryptoApi, FullSpeedBatchFollowsTheMac) {
+    for (const char* model : {"nss", "openssl"}) {
+        auto sha256 = create(make_cfg(model, "aes256", "sha256"), nullptr);
+        auto sha1 = create(make_cfg(model, "aes256", "sha1"), nullptr);
+        ASSERT_TRUE(sha256 && sha1);
+        EXPECT_EQ((*sha1)->full_speed_batch(), 1u) << model;
+        EXPECT_EQ((*sha256)->full_speed_batch(),
+                  sha256_multi_supported() ? hmac_sha256_full_batch() : 1u)
+            << model;
+    }
+    EXPECT_TRUE(hmac_sha256_full_batch() == 2 || hmac_sha256_full_batch() == kX16MinMessages);
+}
 
 TEST(CryptoApi, IovecEqualsFlat) {
     for (const char* model : {"nss", "openssl"}) {

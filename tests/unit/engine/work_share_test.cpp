@@ -50,6 +50,23 @@ TEST(WorkSharer, PerCallSplitsEvenlyWithinBounds) {
     EXPECT_EQ(alone.per_call(0, 1, 8), 1u);
 }
 
+// per_call() with a full-speed batch: no call below it when n allows.
+TEST(WorkSharer, PerCallKeepsCallsAtTheFullSpeedBatch) {
+    WorkSharer two(1), alone(0);
+    EXPECT_EQ(two.per_call(20, 2, 16, 12), 16u);  // 16 + 4, not 10 + 10
+    EXPECT_EQ(two.per_call(14, 2, 16, 12), 16u);  // one call of 14, not 7 + 7
+    EXPECT_EQ(two.per_call(23, 2, 16, 12), 16u);  // 16 + 7, not 12 + 11
+    EXPECT_EQ(two.per_call(24, 2, 16, 12), 12u);  // 12 + 12: both full speed
+    EXPECT_EQ(two.per_call(32, 2, 16, 12), 16u);
+    EXPECT_EQ(two.per_call(26, 2, 16, 12), 13u);
+    EXPECT_EQ(two.per_call(40, 2, 16, 12), 16u);  // 16 + 16 + 8: capped anyway
+    EXPECT_EQ(two.per_call(11, 2, 16, 12), 6u);   // too few for full speed: shared
+    EXPECT_EQ(two.per_call(10, 2, 16, 2), 5u);    // full 2: the plain even split
+    EXPECT_EQ(two.per_call(3, 2, 16, 2), 2u);
+    EXPECT_EQ(alone.per_call(20, 2, 16, 12), 16u);
+    EXPECT_EQ(two.per_call(20, 2, 16), 10u);      // no full-speed batch given
+}
+
 TEST(WorkSharer, SlowIndicesAreSharedWithAHelper) {
     WorkSharer ws(1);
     std::mutex m;
