@@ -62,9 +62,10 @@ public:
     // 16 + 4 rather than 10 + 10 put 16 in the 16-lane MAC.
     size_t per_call(size_t n, size_t lo, size_t hi, size_t full = 1) const {
         const size_t even = std::clamp<size_t>((n + threads() - 1) / threads(), lo, hi);
-        const size_t last = n % even;
-        if (full > lo && n >= full && (even < full || (last != 0 && last < full))) return std::max(hi, lo);
-        return even;
+        if (even == 0 || full <= lo || n < full) return even;
+        const size_t last = n % even;  // the short last call, if any
+        const bool slow_call = even < full || (last != 0 && last < full);
+        return slow_call ? std::max(hi, lo) : even;
     }
 
     // Threads started so far (for tests).

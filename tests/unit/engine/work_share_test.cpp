@@ -65,6 +65,7 @@ TEST(WorkSharer, PerCallKeepsCallsAtTheFullSpeedBatch) {
     EXPECT_EQ(two.per_call(3, 2, 16, 2), 2u);
     EXPECT_EQ(alone.per_call(20, 2, 16, 12), 16u);
     EXPECT_EQ(two.per_call(20, 2, 16), 10u);      // no full-speed batch given
+    EXPECT_EQ(two.per_call(0, 0, 16, 12), 0u);    // nothing to split, no division by zero
 }
 
 TEST(WorkSharer, SlowIndicesAreSharedWithAHelper) {
