@@ -221,7 +221,8 @@ void TxContext::run_crypto_jobs() {
     // multi-buffer cipher's lanes); fewer per call when a few large packets
     // make the round, so that every thread gets some, but at least two: the
     // backends interleave two packets' HMACs (one alone leaves the SHA unit
-    // half idle) and their cipher chains.
+    // half idle) and their cipher chains.  Nor below the backend's
+    // full-speed batch when the round has that many (WorkSharer::per_call).
     const size_t full = jobs[0].crypto->full_speed_batch();
     const size_t per_call =
         share ? sharer->per_call(njobs, 2, kJobsPerCall, full) : kJobsPerCall;
