@@ -189,6 +189,9 @@ private:
         return clear_.get() + p.slot * batch_.buffer_size() + p.off;
     }
 
+    // The key slot tried first on receipt (slot 1 when none is selected).
+    int key_slot_in_use() const { return s_.h.crypto_in_use ? s_.h.crypto_in_use : 1; }
+
     // Decrypts pkts_[first, end) (at most kDecryptPerCall): the key slot in
     // use first, in one call so the backend can authenticate several packets
     // at once, then the other slot for what it refused (key rotation).
@@ -205,7 +208,7 @@ private:
             jobs[i].out_cap = p.len;
             jobs[i].status = Error{EBADMSG};
         }
-        const int in_use = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
+        const int in_use = key_slot_in_use();
         if (const crypto::Instance* c = s_.crypto[in_use].get()) c->decrypt_many(jobs, n);
         if (const crypto::Instance* other = s_.crypto[3 - in_use].get()) {
             for (size_t i = 0; i < n; ++i) {
@@ -229,8 +232,7 @@ private:
         size_t bytes = 0;
         for (size_t k = 0; k < np; ++k) bytes += pkts_[k].len;
         const bool share = bytes >= kShareMinBytes;
-        const int in_use = s_.h.crypto_in_use ? s_.h.crypto_in_use : 1;
-        const crypto::Instance* inst = s_.crypto[in_use].get();
+        const crypto::Instance* inst = s_.crypto[key_slot_in_use()].get();
         const size_t full = inst ? inst->full_speed_batch() : 1;
         const size_t per_call =
             share ? sharer_.per_call(np, 2, kDecryptPerCall, full) : kDecryptPerCall;
